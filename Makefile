@@ -1,0 +1,36 @@
+# shot: `make run` installs what is missing, builds and starts the service;
+# `make test` does the same and runs the whole test suite.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+CMAKE_FLAGS = -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+ARGS       ?=
+
+.PHONY: deps build build-asan run test test-unit test-asan format bench clean
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_FLAGS) -DCMAKE_BUILD_TYPE=Debug -DSHOT_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+run: build
+	./$(BUILD)/shot serve $(ARGS)
+
+# The Release build runs everything; the sanitizer build runs the unit tests.
+test: build build-asan
+	@scripts/run-tests.sh $(BUILD) $(ASAN_BUILD)
+
+format:
+	@scripts/check-format.sh --fix
+
+bench: build
+	@bench/run.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs the suite: every test of the Release build, then the unit tests under ASan+UBSan.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+asan=${2:-build-asan}
+jobs=$(nproc)
+
+status=0
+echo "== tests (Release) =="
+ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 600 || status=1
+echo "== unit tests (ASan+UBSan) =="
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir "$asan" --output-on-failure -j "$jobs" -L unit --timeout 600 || status=1
+exit $status
