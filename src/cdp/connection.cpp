@@ -1,17 +1,8 @@
 #include "cdp/connection.hpp"
 
-#include <vector>
+#include <algorithm>
 
 namespace shot::cdp {
-namespace {
-
-// steady_timer arithmetic overflows near time_point::max(); a day is "never" here.
-Clock::time_point timer_expiry(Deadline d) {
-  auto cap = Clock::now() + std::chrono::hours(24);
-  return std::min(d.at(), cap);
-}
-
-}  // namespace
 
 std::shared_ptr<Connection> Connection::create(Executor executor,
                                                std::unique_ptr<Transport> transport) {
@@ -41,30 +32,38 @@ void Connection::close() {
   on_closed("connection closed");
 }
 
-Task<Result<json::object>> Connection::call(std::string method, json::object params,
-                                            std::string session_id, Deadline deadline) {
-  auto self = shared_from_this();  // replies may arrive after the caller let go
-  if (closed_) co_return fail(close_reason_);
+std::shared_ptr<OneShot> Connection::send(std::string method, json::object params,
+                                          std::string session_id) {
+  auto reply = std::make_shared<OneShot>(executor_, method);
+  if (closed_) {
+    reply->settle(fail(close_reason_));
+    return reply;
+  }
   const std::int64_t id = next_id_++;
   json::object message;
   message["id"] = id;
-  message["method"] = method;
+  message["method"] = std::move(method);
   message["params"] = std::move(params);
   if (!session_id.empty()) message["sessionId"] = session_id;
-
-  asio::steady_timer timer(executor_, timer_expiry(deadline));
-  std::optional<Result<json::object>> result;
-  pending_.emplace(id, Pending{method, std::move(session_id), &timer, &result});
-  struct Erase {
-    Connection* c;
-    std::int64_t id;
-    ~Erase() { c->pending_.erase(id); }
-  } erase{this, id};
-
+  // Replies to abandoned calls may never come: sweep their entries now and then.
+  if (id % 256 == 0) std::erase_if(pending_, [](auto& kv) { return kv.second.reply.expired(); });
+  pending_.emplace(id, Pending{std::move(session_id), reply});
   transport_->send(json::serialize(message));
-  co_await timer.async_wait(use_task);
-  if (result) co_return std::move(*result);
-  co_return fail(Errc::timeout, method + " timed out");
+  return reply;
+}
+
+Task<Result<json::object>> Connection::call(std::string method, json::object params,
+                                            std::string session_id, Deadline deadline) {
+  auto self = shared_from_this();  // replies may arrive after the caller let go
+  auto reply = send(std::move(method), std::move(params), std::move(session_id));
+  co_return co_await reply->wait(deadline);
+}
+
+std::size_t Connection::pending_calls() const {
+  return std::count_if(pending_.begin(), pending_.end(), [](auto& kv) {
+    auto reply = kv.second.reply.lock();
+    return reply && !reply->done();
+  });
 }
 
 void Connection::attach(const std::string& session_id, EventSink* sink) {
@@ -75,12 +74,6 @@ void Connection::detach(const std::string& session_id) {
   sinks_.erase(session_id);
 }
 
-void Connection::settle(Pending& p, Result<json::object> r) {
-  if (p.result->has_value()) return;
-  *p.result = std::move(r);
-  p.timer->cancel();
-}
-
 void Connection::on_message(std::string text) {
   auto parsed = parse_json(text, {.max_depth = 256});
   if (!parsed || !parsed->is_object()) return;  // a browser bug; nothing to route it to
@@ -89,14 +82,17 @@ void Connection::on_message(std::string text) {
   if (auto* id = msg.if_contains("id")) {
     if (!id->is_int64()) return;
     auto it = pending_.find(id->get_int64());
-    if (it == pending_.end()) return;  // the caller already timed out
+    if (it == pending_.end()) return;
+    auto reply = it->second.reply.lock();
+    pending_.erase(it);
+    if (!reply) return;  // the caller already gave up
     if (auto* err = json_object(msg, "error")) {
-      settle(it->second, fail(Errc::protocol, it->second.method + ": " +
-                                                  std::string(json_string(*err, "message"))));
+      std::string why = reply->what() + ": " + std::string(json_string(*err, "message"));
+      reply->settle(fail(Errc::protocol, std::move(why)));
     } else if (auto* result = json_object(msg, "result")) {
-      settle(it->second, std::move(*result));
+      reply->settle(std::move(*result));
     } else {
-      settle(it->second, json::object{});
+      reply->settle(json::object{});
     }
     return;
   }
@@ -120,8 +116,11 @@ void Connection::on_message(std::string text) {
 }
 
 void Connection::fail_session(const std::string& session_id, const Error& why) {
-  for (auto& [id, p] : pending_)
-    if (p.session_id == session_id) settle(p, fail(why));
+  std::erase_if(pending_, [&](auto& kv) {
+    if (kv.second.session_id != session_id) return false;
+    if (auto reply = kv.second.reply.lock()) reply->settle(fail(why));
+    return true;
+  });
   if (auto it = sinks_.find(session_id); it != sinks_.end()) {
     EventSink* sink = it->second;
     sinks_.erase(it);
@@ -133,8 +132,10 @@ void Connection::on_closed(std::string_view why) {
   if (closed_) return;
   closed_ = true;
   close_reason_ = Error{Errc::browser_crashed, "browser connection lost: " + std::string(why)};
-  for (auto& [id, p] : pending_)
-    settle(p, fail(close_reason_));
+  auto pending = std::move(pending_);
+  pending_.clear();
+  for (auto& [id, p] : pending)
+    if (auto reply = p.reply.lock()) reply->settle(fail(close_reason_));
   auto sinks = std::move(sinks_);
   sinks_.clear();
   for (auto& [sid, sink] : sinks)

@@ -4,15 +4,11 @@
 // transport closes, every pending call fails at once.
 
 #include <memory>
-#include <optional>
 #include <string>
 #include <unordered_map>
 
+#include "cdp/one_shot.hpp"
 #include "cdp/transport.hpp"
-#include "core/asio.hpp"
-#include "core/deadline.hpp"
-#include "core/error.hpp"
-#include "core/json.hpp"
 
 namespace shot::cdp {
 
@@ -34,8 +30,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start();
   void close();
 
-  // Sends `method` and waits for its reply until `deadline`. A protocol error
-  // reply is Errc::protocol; a crashed target or closed pipe is browser_crashed.
+  // Sends `method` now; the reply settles the returned slot. Several sends
+  // before the first wait share one round trip. A protocol error reply is
+  // Errc::protocol; a crashed target or a closed pipe is browser_crashed.
+  std::shared_ptr<OneShot> send(std::string method, json::object params, std::string session_id);
+
+  // send() and wait for the reply until `deadline`.
   Task<Result<json::object>> call(std::string method, json::object params, std::string session_id,
                                   Deadline deadline);
 
@@ -44,22 +44,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   bool closed() const { return closed_; }
   Executor executor() const { return executor_; }
-  std::size_t pending_calls() const { return pending_.size(); }
+  std::size_t pending_calls() const;
 
  private:
   Connection(Executor executor, std::unique_ptr<Transport> transport);
 
   struct Pending {
-    std::string method;
     std::string session_id;
-    asio::steady_timer* timer;
-    std::optional<Result<json::object>>* result;
+    std::weak_ptr<OneShot> reply;  // weak: a caller that gave up lets it go
   };
 
   void on_message(std::string text);
   void on_closed(std::string_view why);
   void fail_session(const std::string& session_id, const Error& why);
-  static void settle(Pending& p, Result<json::object> r);
 
   Executor executor_;
   std::unique_ptr<Transport> transport_;

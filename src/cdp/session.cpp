@@ -4,29 +4,6 @@
 
 namespace shot::cdp {
 
-Task<Result<json::object>> Expectation::wait(Deadline deadline) {
-  if (!done()) {
-    asio::steady_timer timer(executor_,
-                             std::min(deadline.at(), Clock::now() + std::chrono::hours(24)));
-    timer_ = &timer;
-    co_await timer.async_wait(use_task);
-    timer_ = nullptr;
-  }
-  if (event_) co_return *event_;
-  if (error_) co_return fail(*error_);
-  co_return fail(Errc::timeout, "timed out waiting for " + method_);
-}
-
-void Expectation::settle_event(const json::object& params) {
-  event_ = params;
-  if (timer_) timer_->cancel();
-}
-
-void Expectation::settle_error(const Error& e) {
-  error_ = e;
-  if (timer_) timer_->cancel();
-}
-
 std::shared_ptr<Session> Session::create(std::shared_ptr<Connection> connection,
                                          std::string session_id) {
   auto s = std::shared_ptr<Session>(new Session(std::move(connection), std::move(session_id)));
@@ -43,20 +20,27 @@ Session::~Session() {
 
 Task<Result<json::object>> Session::call(std::string method, json::object params,
                                          Deadline deadline) {
-  if (gone_) co_return fail(*gone_);
-  co_return co_await connection_->call(std::move(method), std::move(params), id_, deadline);
+  auto reply = send(std::move(method), std::move(params));
+  co_return co_await reply->wait(deadline);
 }
 
-std::shared_ptr<Expectation> Session::expect(std::string method, EventPredicate pred) {
-  // Forget expectations nobody waits for any more.
-  std::erase_if(expectations_, [](auto& e) { return e.use_count() == 1 || e->done(); });
-  auto e =
-      std::shared_ptr<Expectation>(new Expectation(executor(), std::move(method), std::move(pred)));
+std::shared_ptr<OneShot> Session::send(std::string method, json::object params) {
+  if (gone_) {
+    auto reply = std::make_shared<OneShot>(executor(), method);
+    reply->settle(fail(*gone_));
+    return reply;
+  }
+  return connection_->send(std::move(method), std::move(params), id_);
+}
+
+std::shared_ptr<OneShot> Session::expect(std::string method, EventPredicate pred) {
+  std::erase_if(expected_, [](auto& e) { return e.slot.expired(); });
+  auto slot = std::make_shared<OneShot>(executor(), "waiting for " + method);
   if (gone_)
-    e->settle_error(*gone_);
+    slot->settle(fail(*gone_));
   else
-    expectations_.push_back(e);
-  return e;
+    expected_.push_back(Expected{std::move(method), std::move(pred), slot});
+  return slot;
 }
 
 int Session::on(std::string method, Listener listener) {
@@ -70,9 +54,13 @@ void Session::off(int listener_id) {
 }
 
 void Session::on_event(std::string_view method, const json::object& params) {
-  for (auto& e : expectations_)
-    if (!e->done() && e->method_ == method && (!e->pred_ || e->pred_(params)))
-      e->settle_event(params);
+  std::erase_if(expected_, [&](Expected& e) {
+    auto slot = e.slot.lock();
+    if (!slot || slot->done()) return true;
+    if (e.method != method || (e.pred && !e.pred(params))) return false;
+    slot->settle(params);
+    return true;
+  });
   // Copy first: a listener may add or remove listeners.
   std::vector<Listener> matching;
   for (auto& [id, entry] : listeners_)
@@ -84,10 +72,10 @@ void Session::on_event(std::string_view method, const json::object& params) {
 void Session::on_gone(const Error& why) {
   if (gone_) return;
   gone_ = why;
-  auto pending = std::move(expectations_);
-  expectations_.clear();
+  auto pending = std::move(expected_);
+  expected_.clear();
   for (auto& e : pending)
-    if (!e->done()) e->settle_error(why);
+    if (auto slot = e.slot.lock()) slot->settle(fail(why));
 }
 
 }  // namespace shot::cdp

@@ -5,7 +5,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <optional>
 #include <vector>
 
 #include "cdp/connection.hpp"
@@ -14,28 +13,6 @@ namespace shot::cdp {
 
 using EventPredicate = std::function<bool(const json::object& params)>;
 using Listener = std::function<void(const json::object& params)>;
-
-// One awaited event. Create it (Session::expect) before the command that
-// causes the event, so an early event is not missed; then wait().
-class Expectation {
- public:
-  Task<Result<json::object>> wait(Deadline deadline);
-  bool done() const { return event_.has_value() || error_.has_value(); }
-
- private:
-  friend class Session;
-  Expectation(Executor ex, std::string method, EventPredicate pred)
-      : executor_(ex), method_(std::move(method)), pred_(std::move(pred)) {}
-  void settle_event(const json::object& params);
-  void settle_error(const Error& e);
-
-  Executor executor_;
-  std::string method_;
-  EventPredicate pred_;
-  std::optional<json::object> event_;
-  std::optional<Error> error_;
-  asio::steady_timer* timer_ = nullptr;
-};
 
 class Session final : public EventSink, public std::enable_shared_from_this<Session> {
  public:
@@ -46,8 +23,12 @@ class Session final : public EventSink, public std::enable_shared_from_this<Sess
   Session& operator=(const Session&) = delete;
 
   Task<Result<json::object>> call(std::string method, json::object params, Deadline deadline);
+  // Sends now, awaited later: commands sent back to back share a round trip.
+  std::shared_ptr<OneShot> send(std::string method, json::object params = {});
 
-  std::shared_ptr<Expectation> expect(std::string method, EventPredicate pred = {});
+  // The next event `method` (matching `pred`). Create it before the command
+  // that causes the event, so an early event is not missed; then wait().
+  std::shared_ptr<OneShot> expect(std::string method, EventPredicate pred = {});
   int on(std::string method, Listener listener);
   void off(int listener_id);
 
@@ -62,9 +43,15 @@ class Session final : public EventSink, public std::enable_shared_from_this<Sess
  private:
   Session(std::shared_ptr<Connection> connection, std::string session_id);
 
+  struct Expected {
+    std::string method;
+    EventPredicate pred;
+    std::weak_ptr<OneShot> slot;
+  };
+
   std::shared_ptr<Connection> connection_;
   std::string id_;
-  std::vector<std::shared_ptr<Expectation>> expectations_;
+  std::vector<Expected> expected_;
   std::map<int, std::pair<std::string, Listener>> listeners_;
   int next_listener_ = 1;
   std::optional<Error> gone_;
