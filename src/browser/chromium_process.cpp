@@ -1,0 +1,208 @@
+#include "browser/chromium_process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdlib>
+#include <cstring>
+
+namespace shot::browser {
+namespace {
+
+// Flags for a quiet, headless, automation-friendly browser on a closed network.
+std::vector<std::string> base_flags(const ChromiumOptions& o,
+                                    const std::filesystem::path& profile) {
+  std::vector<std::string> f = {
+      "--headless",
+      "--remote-debugging-pipe",
+      "--user-data-dir=" + profile.string(),
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--no-default-browser-check",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-default-apps",
+      "--disable-extensions",
+      "--disable-breakpad",
+      "--disable-crash-reporter",
+      "--disable-client-side-phishing-detection",
+      "--disable-hang-monitor",
+      "--disable-prompt-on-repost",
+      "--disable-domain-reliability",
+      "--disable-ipc-flooding-protection",
+      "--disable-background-timer-throttling",
+      "--disable-backgrounding-occluded-windows",
+      "--disable-renderer-backgrounding",
+      "--disable-features=Translate,MediaRouter,OptimizationHints,AcceptCHFrame,"
+      "InterestFeedContentSuggestions,CalculateNativeWinOcclusion,HttpsUpgrades,"
+      "PaintHolding,DestroyProfileOnBrowserClose",
+      "--block-new-web-contents",  // pop-ups: window.open() gets nothing
+      "--deny-permission-prompts",
+      "--password-store=basic",
+      "--use-mock-keychain",
+      "--force-color-profile=srgb",
+      "--hide-scrollbars",
+      "--mute-audio",
+      "--metrics-recording-only",
+      "--window-size=" + std::to_string(o.window_width) + "," + std::to_string(o.window_height),
+  };
+  if (::geteuid() == 0) f.push_back("--no-sandbox");  // Chromium refuses to sandbox as root
+  if (!o.proxy_server.empty()) {
+    f.push_back("--proxy-server=" + o.proxy_server);
+    f.push_back("--proxy-bypass-list=<-loopback>");
+  }
+  for (auto& a : o.extra_args)
+    f.push_back(a);
+  f.push_back("about:blank");
+  return f;
+}
+
+void close_fd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+}  // namespace
+
+Result<std::string> find_chromium(std::string_view configured) {
+  std::vector<std::string> candidates;
+  if (!configured.empty())
+    candidates.emplace_back(configured);
+  else {
+    if (const char* env = std::getenv("SHOT_CHROMIUM"); env && *env) candidates.emplace_back(env);
+    for (const char* p : {"/usr/lib/chromium/chromium", "/usr/bin/chromium",
+                          "/usr/bin/chromium-browser", "/usr/bin/google-chrome"})
+      candidates.emplace_back(p);
+  }
+  for (auto& c : candidates)
+    if (::access(c.c_str(), X_OK) == 0) return c;
+  if (!configured.empty())
+    return fail(Errc::unavailable,
+                "Chromium not found or not executable at " + std::string(configured), "chromium");
+  return fail(Errc::unavailable,
+              "Chromium not found: install Debian's `chromium` package or pass --chromium PATH",
+              "chromium");
+}
+
+Result<std::string> chromium_version(const std::string& executable) {
+  std::string cmd = "'" + executable + "' --version 2>/dev/null";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return fail(Errc::unavailable, "cannot run " + executable);
+  std::array<char, 256> buf{};
+  std::string out;
+  while (std::fgets(buf.data(), buf.size(), p))
+    out += buf.data();
+  ::pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' '))
+    out.pop_back();
+  if (out.empty()) return fail(Errc::unavailable, executable + " --version printed nothing");
+  return out;
+}
+
+Result<ChromiumProcess> ChromiumProcess::launch(const ChromiumOptions& options) {
+  auto exe = find_chromium(options.executable);
+  if (!exe) return fail(exe.error());
+
+  std::string tmpl = (std::filesystem::temp_directory_path() / "shot-chromium-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data()))
+    return fail(Errc::unavailable, "cannot create a Chromium profile directory");
+
+  ChromiumProcess proc;
+  proc.profile_ = tmpl;
+  auto flags = base_flags(options, proc.profile_);
+  std::vector<char*> argv;
+  argv.push_back(exe->data());
+  for (auto& f : flags)
+    argv.push_back(f.data());
+  argv.push_back(nullptr);
+
+  int to_child[2], from_child[2];
+  if (::pipe2(to_child, O_CLOEXEC) != 0) return fail(Errc::unavailable, "pipe() failed");
+  if (::pipe2(from_child, O_CLOEXEC) != 0) {
+    ::close(to_child[0]);
+    ::close(to_child[1]);
+    return fail(Errc::unavailable, "pipe() failed");
+  }
+  const pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    for (int fd : {to_child[0], to_child[1], from_child[0], from_child[1]})
+      ::close(fd);
+    return fail(Errc::unavailable, "fork() failed");
+  }
+  if (pid == 0) {
+    // Child: only async-signal-safe calls from here to exec.
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);  // the parent died before prctl
+    // Chromium reads commands on fd 3 and writes replies on fd 4. Move the
+    // pipe ends above 4 first so the dup2s cannot clobber each other.
+    int in = ::fcntl(to_child[0], F_DUPFD, 10);
+    int out = ::fcntl(from_child[1], F_DUPFD, 10);
+    if (in < 0 || out < 0 || ::dup2(in, 3) < 0 || ::dup2(out, 4) < 0) ::_exit(127);
+    int devnull = ::open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+      ::dup2(devnull, 0);
+      if (!std::getenv("SHOT_CHROMIUM_STDERR")) {
+        ::dup2(devnull, 1);
+        ::dup2(devnull, 2);
+      }
+    }
+    ::close_range(5, ~0U, 0);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);  // also from the parent: no window where the group is unset
+  ::close(to_child[0]);
+  ::close(from_child[1]);
+  proc.pid_ = pid;
+  proc.write_fd_ = to_child[1];
+  proc.read_fd_ = from_child[0];
+  return proc;
+}
+
+ChromiumProcess::ChromiumProcess(ChromiumProcess&& o) noexcept
+    : pid_(std::exchange(o.pid_, -1)),
+      write_fd_(std::exchange(o.write_fd_, -1)),
+      read_fd_(std::exchange(o.read_fd_, -1)),
+      profile_(std::exchange(o.profile_, {})) {}
+
+ChromiumProcess& ChromiumProcess::operator=(ChromiumProcess&& o) noexcept {
+  if (this != &o) {
+    terminate();
+    pid_ = std::exchange(o.pid_, -1);
+    write_fd_ = std::exchange(o.write_fd_, -1);
+    read_fd_ = std::exchange(o.read_fd_, -1);
+    profile_ = std::exchange(o.profile_, {});
+  }
+  return *this;
+}
+
+ChromiumProcess::~ChromiumProcess() {
+  terminate();
+}
+
+void ChromiumProcess::terminate() {
+  close_fd(write_fd_);
+  close_fd(read_fd_);
+  if (pid_ > 0) {
+    ::kill(-pid_, SIGKILL);  // the group: renderers, GPU and utility processes too
+    ::kill(pid_, SIGKILL);
+    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+  }
+  if (!profile_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(profile_, ec);
+    profile_.clear();
+  }
+}
+
+}  // namespace shot::browser

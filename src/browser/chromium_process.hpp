@@ -1,0 +1,59 @@
+#pragma once
+// The Chromium process, owned by one move-only RAII value: its own process
+// group (killed as a group), dies with its parent (PR_SET_PDEATHSIG), a
+// temporary profile directory removed on destruction.
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace shot::browser {
+
+struct ChromiumOptions {
+  std::string executable;               // empty: find Debian's Chromium
+  std::vector<std::string> extra_args;  // appended after shot's own flags
+  std::string proxy_server;             // e.g. "http://127.0.0.1:PORT"; empty: direct
+  int window_width = 1280;
+  int window_height = 800;
+};
+
+// The Chromium binary to run: `configured` if set, else SHOT_CHROMIUM, else
+// Debian's /usr/lib/chromium/chromium (the /usr/bin wrapper adds nothing we want).
+Result<std::string> find_chromium(std::string_view configured);
+
+// The version line Chromium prints (`Chromium 156.0...`), or an error.
+Result<std::string> chromium_version(const std::string& executable);
+
+class ChromiumProcess {
+ public:
+  static Result<ChromiumProcess> launch(const ChromiumOptions& options);
+
+  ChromiumProcess(ChromiumProcess&& other) noexcept;
+  ChromiumProcess& operator=(ChromiumProcess&& other) noexcept;
+  ChromiumProcess(const ChromiumProcess&) = delete;
+  ChromiumProcess& operator=(const ChromiumProcess&) = delete;
+  ~ChromiumProcess();
+
+  pid_t pid() const { return pid_; }
+  // The pipe ends, handed over once to the transport (which then owns them).
+  int take_write_fd() { return std::exchange(write_fd_, -1); }
+  int take_read_fd() { return std::exchange(read_fd_, -1); }
+  const std::filesystem::path& profile_dir() const { return profile_; }
+
+  // Kills the whole process group, reaps the process, removes the profile.
+  void terminate();
+
+ private:
+  ChromiumProcess() = default;
+
+  pid_t pid_ = -1;
+  int write_fd_ = -1;
+  int read_fd_ = -1;
+  std::filesystem::path profile_;
+};
+
+}  // namespace shot::browser
