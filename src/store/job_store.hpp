@@ -132,7 +132,7 @@ struct JobPage {
 };
 
 struct ListQuery {
-  int limit = 50;
+  int limit = 50;      // clamped to 1..1000
   std::string cursor;  // from a previous page; empty for the first
   std::string owner;   // only this owner's jobs; empty for all
 };

@@ -27,7 +27,7 @@ ItemCounts counts(int q, int r, int s, int f, int c) {
   return ItemCounts{q, r, s, f, c};
 }
 
-TEST(DeriveState, EveryMix) {
+TEST(JobStoreDeriveState, EveryMix) {
   EXPECT_EQ(derive_state(counts(0, 0, 0, 0, 0), false), JobState::queued);
   EXPECT_EQ(derive_state(counts(3, 0, 0, 0, 0), false), JobState::queued);
   EXPECT_EQ(derive_state(counts(2, 1, 0, 0, 0), false), JobState::running);
@@ -42,13 +42,13 @@ TEST(DeriveState, EveryMix) {
   EXPECT_EQ(derive_state(counts(0, 0, 0, 0, 2), false), JobState::canceled);
 }
 
-TEST(DeriveState, CanceledStaysCanceled) {
+TEST(JobStoreDeriveState, CanceledStaysCanceled) {
   EXPECT_EQ(derive_state(counts(0, 1, 0, 0, 2), true), JobState::canceled);
   EXPECT_EQ(derive_state(counts(0, 0, 3, 0, 0), true), JobState::canceled);
   EXPECT_EQ(derive_state(counts(3, 0, 0, 0, 0), true), JobState::canceled);
 }
 
-TEST(DeriveState, FromItems) {
+TEST(JobStoreDeriveState, FromItems) {
   std::vector<Item> items(3);
   EXPECT_EQ(derive_state(items, false), JobState::queued);
   items[0].state = ItemState::succeeded;
@@ -58,7 +58,7 @@ TEST(DeriveState, FromItems) {
   EXPECT_EQ(derive_state(items, false), JobState::partial);
 }
 
-TEST(Terminal, States) {
+TEST(JobStoreTerminal, States) {
   EXPECT_FALSE(is_terminal(JobState::queued));
   EXPECT_FALSE(is_terminal(JobState::running));
   EXPECT_TRUE(is_terminal(JobState::partial));
