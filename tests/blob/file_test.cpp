@@ -64,6 +64,18 @@ TEST(FileBlobStore, RemoveTidiesEmptyFolders) {
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "data"));
 }
 
+TEST(FileBlobStore, KeyUsedAsAnotherKeysFolderIsConflict) {
+  TempDir dir;
+  auto store = open_blob_store("file:" + dir.path().string());
+  ASSERT_TRUE(store);
+  ASSERT_TRUE((*store)->put("a/b", "x", "text/plain"));
+  EXPECT_EQ((*store)->put("a", "y", "text/plain").error().code, Errc::conflict);
+  ASSERT_TRUE((*store)->put("c", "x", "text/plain"));
+  EXPECT_EQ((*store)->put("c/d", "y", "text/plain").error().code, Errc::conflict);
+  EXPECT_EQ((*store)->get("a/b")->bytes, "x");
+  EXPECT_EQ((*store)->get("c")->bytes, "x");
+}
+
 TEST(FileBlobStore, MissingMetaFallsBackToOctetStream) {
   TempDir dir;
   auto store = open_blob_store("file:" + dir.path().string());

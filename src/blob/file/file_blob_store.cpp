@@ -139,11 +139,17 @@ Result<void> FileBlobStore::write_atomic(const fs::path& dest, std::string_view 
 
   // A concurrent remove() may delete the empty parent between creating and
   // renaming into it: create it again and retry.
+  // On a file system "a" and "a/b" cannot both be blobs (S3 allows it).
+  const auto clash = [] {
+    return fail(Errc::conflict, "blob key clashes with another key used as its folder", "key");
+  };
   for (int attempt = 0;; ++attempt) {
     std::error_code ec;
     fs::create_directories(dest.parent_path(), ec);
+    if (ec == std::errc::not_a_directory || ec == std::errc::file_exists) return clash();
     if (ec) return fail(Errc::unavailable, "blob store: create folder: " + ec.message());
     if (::rename(temp.path().c_str(), dest.c_str()) == 0) break;
+    if (errno == EISDIR || errno == ENOTDIR) return clash();
     if (errno != ENOENT || attempt == 3) return fail(io_error("rename", errno));
   }
   temp.release();
