@@ -21,6 +21,7 @@ class Params {
     return *this;
   }
   operator json::object() && { return std::move(object_); }  // NOLINT: implicit by design
+  operator json::value() && { return json::value(std::move(object_)); }  // NOLINT
   json::object& object() { return object_; }
 
  private:

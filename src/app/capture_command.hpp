@@ -1,0 +1,26 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/json.hpp"
+
+namespace shot::app {
+
+struct CaptureCommand {
+  std::vector<std::string> urls;
+  std::string urls_file;
+  std::string out_dir = ".";
+  int tabs = 0;  // 0: one per core, at least 2
+  std::string chromium;
+  std::string report;    // a JSON summary (throughput, latency) written here, if set
+  json::object options;  // capture options, validated by capture::parse_options
+};
+
+// Captures every URL into out_dir; prints failures; returns the exit code.
+int run_capture(const CaptureCommand& command);
+
+// The file name for a URL's picture: host and path made safe, plus extension.
+std::string file_name_for(const std::string& url, std::string_view extension);
+
+}  // namespace shot::app

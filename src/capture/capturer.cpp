@@ -1,0 +1,496 @@
+#include "capture/capturer.hpp"
+
+#include <cmath>
+#include <unordered_set>
+
+#include "capture/image_size.hpp"
+#include "cdp/params.hpp"
+#include "core/base64.hpp"
+#include "core/log.hpp"
+
+namespace shot::capture {
+namespace {
+
+using cdp::Params;
+
+// Chromium cannot raster a single capture taller than its texture limit.
+constexpr int kMaxCapturePixels = 16384;
+// Network counts as quiet after this long with nothing in flight.
+constexpr Millis kQuietWindow{100};
+
+std::string js_string(std::string_view s) {
+  return json::serialize(json::value(json::string(s)));
+}
+
+std::string js_string_list(const std::vector<std::string>& items) {
+  json::array a;
+  for (auto& s : items)
+    a.emplace_back(json::string(s));
+  return json::serialize(a);
+}
+
+// Everything one capture knows while it runs.
+struct Run {
+  cdp::Session& session;
+  const std::string& target_id;
+  const std::string& url;
+  const CaptureOptions& o;
+  Deadline deadline;
+  CaptureResult result;
+  // Network activity of this page, for the readiness wait and the HTTP status.
+  std::unordered_set<std::string> inflight;
+  Clock::time_point last_activity = Clock::now();
+};
+
+using Step = Task<Result<void>> (*)(Run&);
+
+Task<Result<void>> await_all(std::vector<std::shared_ptr<cdp::OneShot>> replies, Deadline d) {
+  for (auto& r : replies)
+    if (auto ok = co_await r->wait(d); !ok) co_return fail(ok.error());
+  co_return Result<void>{};
+}
+
+// Evaluates `expression` in the page (awaiting a promise) and returns its value.
+Task<Result<json::value>> evaluate(Run& run, std::string expression) {
+  auto r = co_await run.session.call("Runtime.evaluate",
+                                     Params()("expression", expression)("awaitPromise", true)(
+                                         "returnByValue", true)("userGesture", true),
+                                     run.deadline);
+  if (!r) co_return fail(r.error());
+  if (auto* ex = json_object(*r, "exceptionDetails")) {
+    std::string text(json_string(*ex, "text", "exception"));
+    if (auto* e = json_object(*ex, "exception")) text = json_string(*e, "description", text);
+    co_return fail(Errc::invalid_argument, "page script failed: " + text.substr(0, 300));
+  }
+  auto* res = json_object(*r, "result");
+  if (!res || !res->if_contains("value")) co_return json::value();
+  co_return res->at("value");
+}
+
+json::object cookie_json(const Cookie& c, const std::string& page_url) {
+  Params p;
+  p("name", c.name)("value", c.value)("path", c.path)("secure", c.secure)("httpOnly", c.http_only);
+  if (!c.url.empty())
+    p("url", c.url);
+  else if (!c.domain.empty())
+    p("domain", c.domain);
+  else
+    p("url", page_url);
+  json::object out = std::move(p);
+  return out;
+}
+
+std::string resource_type_cdp(std::string_view t) {
+  if (t == "xhr") return "XHR";
+  if (t == "websocket") return "WebSocket";
+  std::string s(t);
+  s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
+  return s;
+}
+
+Task<Result<void>> emulate(Run& run) {
+  auto& s = run.session;
+  auto& o = run.o;
+  std::vector<std::shared_ptr<cdp::OneShot>> replies;
+  replies.push_back(s.send("Emulation.setDeviceMetricsOverride",
+                           Params()("width", o.width)("height", o.height)(
+                               "deviceScaleFactor", o.device_scale_factor)("mobile", o.mobile)));
+  replies.push_back(s.send("Network.enable"));
+  if (!o.user_agent.empty())
+    replies.push_back(
+        s.send("Emulation.setUserAgentOverride", Params()("userAgent", o.user_agent)));
+  if (!o.locale.empty())
+    replies.push_back(s.send("Emulation.setLocaleOverride", Params()("locale", o.locale)));
+  if (!o.timezone.empty())
+    replies.push_back(s.send("Emulation.setTimezoneOverride", Params()("timezoneId", o.timezone)));
+  if (o.dark_mode || o.reduced_motion || o.media != Media::unset) {
+    json::array features;
+    features.push_back(json::value(
+        Params()("name", "prefers-color-scheme")("value", o.dark_mode ? "dark" : "light")));
+    features.push_back(json::value(Params()("name", "prefers-reduced-motion")(
+        "value", o.reduced_motion ? "reduce" : "no-preference")));
+    std::string media = o.media == Media::print    ? "print"
+                        : o.media == Media::screen ? "screen"
+                                                   : "";
+    replies.push_back(s.send("Emulation.setEmulatedMedia",
+                             Params()("media", media)("features", std::move(features))));
+  }
+  if (!o.javascript)
+    replies.push_back(s.send("Emulation.setScriptExecutionDisabled", Params()("value", true)));
+  if (o.omit_background) {
+    json::object transparent = Params()("r", 0)("g", 0)("b", 0)("a", 0);
+    replies.push_back(s.send("Emulation.setDefaultBackgroundColorOverride",
+                             Params()("color", std::move(transparent))));
+  }
+  json::object headers;
+  for (auto& [k, v] : o.headers)
+    headers[k] = v;
+  if (!o.locale.empty() && !headers.contains("Accept-Language"))
+    headers["Accept-Language"] = o.locale;
+  if (!headers.empty())
+    replies.push_back(
+        s.send("Network.setExtraHTTPHeaders", Params()("headers", std::move(headers))));
+  if (!o.cookies.empty()) {
+    json::array cookies;
+    for (auto& c : o.cookies)
+      cookies.push_back(cookie_json(c, run.url));
+    replies.push_back(s.send("Network.setCookies", Params()("cookies", std::move(cookies))));
+  }
+  if (!o.block_urls.empty()) {
+    json::array urls;
+    for (auto& u : o.block_urls)
+      urls.emplace_back(json::string(u));
+    replies.push_back(s.send("Network.setBlockedURLs", Params()("urls", std::move(urls))));
+  }
+
+  // Requests are intercepted only when something needs deciding: blocked
+  // resource types, or credentials for an auth challenge.
+  if (!o.block_resources.empty() || o.basic_auth) {
+    json::array patterns;
+    if (o.basic_auth) {
+      patterns.push_back(json::value(Params()("urlPattern", "*")));
+    } else {
+      for (auto& t : o.block_resources)
+        patterns.push_back(json::value(Params()("resourceType", resource_type_cdp(t))));
+    }
+    std::unordered_set<std::string> blocked;
+    for (auto& t : o.block_resources)
+      blocked.insert(resource_type_cdp(t));
+    std::weak_ptr<cdp::Session> weak = s.shared_from_this();
+    s.on("Fetch.requestPaused", [weak, blocked](const json::object& p) {
+      auto session = weak.lock();
+      if (!session) return;
+      std::string id(json_string(p, "requestId"));
+      if (blocked.contains(std::string(json_string(p, "resourceType"))))
+        session->send("Fetch.failRequest",
+                      Params()("requestId", id)("errorReason", "BlockedByClient"));
+      else
+        session->send("Fetch.continueRequest", Params()("requestId", id));
+    });
+    if (o.basic_auth) {
+      auto [user, pass] = *o.basic_auth;
+      s.on("Fetch.authRequired", [weak, user, pass](const json::object& p) {
+        auto session = weak.lock();
+        if (!session) return;
+        json::object answer =
+            Params()("response", "ProvideCredentials")("username", user)("password", pass);
+        session->send("Fetch.continueWithAuth",
+                      Params()("requestId", std::string(json_string(p, "requestId")))(
+                          "authChallengeResponse", std::move(answer)));
+      });
+    }
+    replies.push_back(s.send("Fetch.enable", Params()("patterns", std::move(patterns))(
+                                                 "handleAuthRequests", o.basic_auth.has_value())));
+  }
+  co_return co_await await_all(std::move(replies), run.deadline);
+}
+
+void track_network(Run& run) {
+  auto& s = run.session;
+  s.on("Network.requestWillBeSent", [&run](const json::object& p) {
+    run.inflight.insert(std::string(json_string(p, "requestId")));
+    run.last_activity = Clock::now();
+  });
+  auto done = [&run](const json::object& p) {
+    run.inflight.erase(std::string(json_string(p, "requestId")));
+    run.last_activity = Clock::now();
+  };
+  s.on("Network.loadingFinished", done);
+  s.on("Network.loadingFailed", done);
+  s.on("Network.responseReceived", [&run](const json::object& p) {
+    // The main document's response: its status is the page's HTTP status.
+    if (json_string(p, "type") != "Document" || json_string(p, "frameId") != run.target_id) return;
+    if (auto* resp = json_object(p, "response")) {
+      run.result.facts.http_status = static_cast<int>(json_int(*resp, "status"));
+      run.result.facts.final_url = json_string(*resp, "url");
+    }
+  });
+  // Long-lived streams never finish; they must not hold the page "busy".
+  s.on("Network.eventSourceMessageReceived", done);
+  s.on("Network.webSocketCreated", done);
+}
+
+Task<Result<void>> navigate(Run& run) {
+  auto start = Clock::now();
+  track_network(run);
+  auto& s = run.session;
+  std::shared_ptr<cdp::OneShot> ready;
+  switch (run.o.wait_until) {
+    case WaitUntil::domcontentloaded:
+      ready = s.expect("Page.domContentEventFired");
+      break;
+    case WaitUntil::networkidle:
+      ready = s.expect("Page.lifecycleEvent", [](const json::object& p) {
+        return json_string(p, "name") == "networkIdle";
+      });
+      break;
+    default:
+      ready = s.expect("Page.loadEventFired");
+      break;
+  }
+  auto nav = co_await s.call("Page.navigate", Params()("url", run.url), run.deadline);
+  if (!nav) co_return fail(nav.error());
+  if (auto error_text = json_string(*nav, "errorText"); !error_text.empty())
+    co_return fail(Errc::navigation_failed,
+                   "could not load " + run.url + ": " + std::string(error_text));
+  run.result.timings.navigate_ms = elapsed_ms(start);
+  auto loaded = co_await ready->wait(run.deadline);
+  if (!loaded) co_return fail(loaded.error());
+  co_return Result<void>{};
+}
+
+// In the page: fonts loaded, images decoded, two frames painted.
+constexpr std::string_view kSettleScript = R"JS((async () => {
+  const t0 = performance.now();
+  const out = {};
+  await document.fonts.ready;
+  out.fonts_ms = performance.now() - t0;
+  await Promise.all([...document.images].map(i => i.complete ? null : i.decode().catch(() => null)));
+  out.images_ms = performance.now() - t0;
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  out.frames_ms = performance.now() - t0;
+  return out;
+})())JS";
+
+Task<Result<void>> wait_ready(Run& run) {
+  auto start = Clock::now();
+  auto& o = run.o;
+  if (o.wait_until == WaitUntil::automatic) {
+    // Network quiet: nothing in flight for a short window, bounded by the deadline.
+    auto quiet_start = Clock::now();
+    while (!(run.inflight.empty() && Clock::now() - run.last_activity >= kQuietWindow)) {
+      if (run.deadline.expired()) {
+        run.result.trace["network_quiet"] = false;
+        break;
+      }
+      co_await sleep_for(Millis(20));
+    }
+    run.result.trace["network_quiet_ms"] = elapsed_ms(quiet_start);
+    if (o.javascript) {
+      auto settled = co_await evaluate(run, std::string(kSettleScript));
+      if (!settled) co_return fail(settled.error());
+      if (settled->is_object()) run.result.trace["page"] = settled->get_object();
+    }
+  }
+  if (!o.wait_for_selector.empty()) {
+    auto found = co_await evaluate(
+        run, "new Promise(resolve => { const sel = " + js_string(o.wait_for_selector) +
+                 "; const hit = () => document.querySelector(sel);"
+                 " if (hit()) return resolve(true);"
+                 " const mo = new MutationObserver(() => { if (hit()) {"
+                 " mo.disconnect(); resolve(true); } });"
+                 " mo.observe(document, {childList: true, subtree: true,"
+                 " attributes: true}); })");
+    if (!found) {
+      if (found.error().code == Errc::timeout)
+        co_return fail(Errc::timeout, "timed out waiting for selector " + o.wait_for_selector);
+      co_return fail(found.error());
+    }
+  }
+  if (!o.wait_for_function.empty()) {
+    auto ok = co_await evaluate(
+        run, "new Promise(resolve => { const f = new Function('return (' + " +
+                 js_string(o.wait_for_function) +
+                 " + ')'); const poll = () => { let v; try { v = f(); }"
+                 " catch (e) {} if (v) resolve(true); else setTimeout(poll, 50); };"
+                 " poll(); })");
+    if (!ok) {
+      if (ok.error().code == Errc::timeout)
+        co_return fail(Errc::timeout,
+                       "timed out waiting for function " + o.wait_for_function.substr(0, 100));
+      co_return fail(ok.error());
+    }
+  }
+  if (o.delay_ms > 0) {
+    if (run.deadline.remaining() < Millis(o.delay_ms))
+      co_return fail(Errc::timeout, "delay_ms exceeds the time left");
+    co_await sleep_for(Millis(o.delay_ms));
+  }
+  run.result.timings.wait_ms = elapsed_ms(start);
+  co_return Result<void>{};
+}
+
+// One script for everything that acts on the page: one round trip.
+std::string act_script(const CaptureOptions& o) {
+  std::string css = o.css;
+  for (auto& sel : o.hide_selectors)
+    css += "\n" + sel + " { visibility: hidden !important; }";
+  std::string js = "(async () => {\n";
+  if (o.scroll_to_bottom) {
+    js +=
+        "  for (let y = 0, i = 0; y < document.documentElement.scrollHeight && i < 200; i++) {\n"
+        "    y += innerHeight; scrollTo(0, y);\n"
+        "    await new Promise(r => setTimeout(r, 100));\n"
+        "  }\n  scrollTo(0, 0);\n";
+  }
+  if (!css.empty())
+    js += "  { const s = document.createElement('style'); s.textContent = " + js_string(css) +
+          "; (document.head || document.documentElement).appendChild(s); }\n";
+  if (!o.remove_selectors.empty())
+    js += "  for (const sel of " + js_string_list(o.remove_selectors) +
+          ") { try { document.querySelectorAll(sel).forEach(e => e.remove()); } catch (e) {} }\n";
+  if (!o.click_selector.empty())
+    js += "  { const e = document.querySelector(" + js_string(o.click_selector) +
+          "); if (!e) return 'click_selector matched no element'; e.click(); }\n";
+  if (!o.js.empty()) js += "  await (async () => { " + o.js + "\n  })();\n";
+  js +=
+      "  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));\n"
+      "  return '';\n})()";
+  return js;
+}
+
+Task<Result<void>> act(Run& run) {
+  auto& o = run.o;
+  bool anything = o.scroll_to_bottom || !o.css.empty() || !o.hide_selectors.empty() ||
+                  !o.remove_selectors.empty() || !o.click_selector.empty() || !o.js.empty();
+  if (!anything) co_return Result<void>{};
+  auto start = Clock::now();
+  auto r = co_await evaluate(run, act_script(o));
+  if (!r) {
+    if (r.error().code == Errc::invalid_argument && !o.js.empty())
+      co_return fail(Errc::invalid_argument, r.error().message, "options.js");
+    co_return fail(r.error());
+  }
+  if (r->is_string() && !r->get_string().empty())
+    co_return fail(Errc::invalid_argument, std::string(r->get_string()), "options.click_selector");
+  run.result.timings.act_ms = elapsed_ms(start);
+  co_return Result<void>{};
+}
+
+Task<Result<void>> facts(Run& run) {
+  auto r = co_await evaluate(run, "({href: location.href, title: document.title})");
+  if (r && r->is_object()) {
+    auto& o = r->get_object();
+    run.result.facts.final_url = json_string(o, "href", run.result.facts.final_url);
+    run.result.facts.title = json_string(o, "title");
+  }
+  co_return Result<void>{};
+}
+
+Task<Result<void>> shoot(Run& run) {
+  auto start = Clock::now();
+  auto& o = run.o;
+  auto& s = run.session;
+  std::string data;
+  if (o.format == Format::pdf) {
+    auto pdf = co_await s.call("Page.printToPDF", Params()("printBackground", true), run.deadline);
+    if (!pdf) co_return fail(pdf.error());
+    data = json_string(*pdf, "data");
+  } else {
+    Params p;
+    p("format", o.format == Format::jpeg ? "jpeg" : o.format == Format::webp ? "webp" : "png");
+    if (o.format != Format::png) p("quality", o.quality);
+    p("fromSurface", true);
+    std::optional<Clip> clip = o.clip;
+    if (!o.selector.empty()) {
+      auto rect = co_await evaluate(
+          run, "(() => { const e = document.querySelector(" + js_string(o.selector) +
+                   "); if (!e) return null; const r = e.getBoundingClientRect();"
+                   " return {x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: "
+                   "r.height}; })()");
+      if (!rect) co_return fail(rect.error());
+      if (!rect->is_object())
+        co_return fail(Errc::invalid_argument, "selector matched no element: " + o.selector,
+                       "options.selector");
+      auto& r = rect->get_object();
+      clip = Clip{json_double(r, "x"), json_double(r, "y"), json_double(r, "width"),
+                  json_double(r, "height")};
+      if (clip->width < 1 || clip->height < 1)
+        co_return fail(Errc::invalid_argument,
+                       "selector matched an element with no size: " + o.selector,
+                       "options.selector");
+    }
+    if (o.full_page) {
+      auto metrics = co_await s.call("Page.getLayoutMetrics", json::object(), run.deadline);
+      if (!metrics) co_return fail(metrics.error());
+      double content_height = o.height;
+      if (auto* size = json_object(*metrics, "cssContentSize"))
+        content_height = std::max(content_height, json_double(*size, "height"));
+      double limit =
+          std::min<double>(o.max_height, std::floor(kMaxCapturePixels / o.device_scale_factor));
+      run.result.truncated = content_height > limit;
+      clip = Clip{0, 0, static_cast<double>(o.width), std::min(content_height, limit)};
+    }
+    if (clip) {
+      p("clip", Params()("x", clip->x)("y", clip->y)("width", clip->width)("height", clip->height)(
+                    "scale", 1));
+      p("captureBeyondViewport", true);
+    } else {
+      p("captureBeyondViewport", false);
+    }
+    auto shot = co_await s.call("Page.captureScreenshot", std::move(p), run.deadline);
+    if (!shot) co_return fail(shot.error());
+    data = json_string(*shot, "data");
+  }
+  auto bytes = base64_decode(data);
+  if (!bytes || bytes->empty()) co_return fail(Errc::internal, "Chromium returned no image data");
+  run.result.bytes = std::move(*bytes);
+  run.result.format = o.format;
+  if (auto size = image_size(run.result.bytes))
+    std::tie(run.result.width, run.result.height) = *size;
+  run.result.timings.capture_ms = elapsed_ms(start);
+  co_return Result<void>{};
+}
+
+struct NamedStep {
+  std::string_view name;
+  Step step;
+};
+constexpr NamedStep kSteps[] = {
+    {"emulating the device", emulate},    {"loading the page", navigate},
+    {"waiting for the page", wait_ready}, {"acting on the page", act},
+    {"reading page facts", facts},        {"capturing", shoot},
+};
+
+}  // namespace
+
+json::object to_json(const PageFacts& f, const Timings& t) {
+  json::object timings = Params()("acquire_ms", t.acquire_ms)("navigate_ms", t.navigate_ms)(
+      "wait_ms", t.wait_ms)("act_ms", t.act_ms)("capture_ms", t.capture_ms)("total_ms", t.total_ms);
+  return Params()("final_url", f.final_url)("http_status", f.http_status)("title", f.title)(
+      "timings", std::move(timings));
+}
+
+Task<Result<CaptureResult>> Capturer::capture(std::string url, CaptureOptions options) {
+  const auto start = Clock::now();
+  const Deadline deadline = Deadline::in(Millis(options.timeout_ms));
+  Error last{Errc::internal, "no attempt made"};
+  for (int attempt = 1; attempt <= max_attempts_; ++attempt) {
+    auto acquired_at = Clock::now();
+    auto lease = co_await pool_.acquire(deadline);
+    if (!lease) {
+      last = lease.error();
+      if (!last.retryable() || deadline.expired()) break;
+      continue;
+    }
+    auto& page = lease->page();
+    Run run{page.session(), page.target_id(), url, options, deadline, {}, {}, {}};
+    run.result.timings.acquire_ms = elapsed_ms(acquired_at);
+    std::optional<Error> error;
+    for (auto& [name, step] : kSteps) {
+      if (deadline.expired()) {
+        error = Error{Errc::timeout, "timed out before " + std::string(name)};
+        break;
+      }
+      auto r = co_await step(run);
+      if (!r) {
+        error = r.error();
+        if (error->code == Errc::timeout)
+          error->message = "capture timed out after " + std::to_string(options.timeout_ms) +
+                           " ms while " + std::string(name) + " (" + error->message + ")";
+        break;
+      }
+    }
+    if (!error) {
+      run.result.attempts = attempt;
+      run.result.timings.total_ms = elapsed_ms(start);
+      co_return std::move(run.result);
+    }
+    last = std::move(*error);
+    if (!last.retryable() || deadline.expired()) break;
+    log::warn("capture of {} failed ({}), retrying: attempt {}", url, last.message, attempt + 1);
+  }
+  co_return fail(std::move(last));
+}
+
+}  // namespace shot::capture

@@ -1,0 +1,333 @@
+#include <signal.h>
+
+#include "capture/capture_fixture.hpp"
+
+namespace shot::capture {
+namespace {
+
+using testing::near;
+using testing::Response;
+using testing::solid_page;
+
+constexpr const char* kHalves = R"(<!doctype html><style>html,body{margin:0}
+  #top{height:400px;background:#ff0000} #bottom{height:400px;background:#0000ff}</style>
+  <div id=top></div><div id=bottom></div>)";
+
+TEST_F(CaptureTest, PixelColoursAtKnownPoints) {
+  server_.page("/", kHalves);
+  auto r = shoot(server_.url("/"), R"({"wait_until": "load"})");
+  ASSERT_TRUE(r) << r.error().message;
+  auto p = picture(*r);
+  EXPECT_EQ(p.width, 1280);
+  EXPECT_EQ(p.height, 800);
+  EXPECT_TRUE(near(p.at(10, 10), 255, 0, 0));
+  EXPECT_TRUE(near(p.at(1270, 390), 255, 0, 0));
+  EXPECT_TRUE(near(p.at(10, 410), 0, 0, 255));
+  EXPECT_TRUE(near(p.at(640, 790), 0, 0, 255));
+  EXPECT_EQ(r->width, 1280);
+  EXPECT_EQ(r->height, 800);
+}
+
+TEST_F(CaptureTest, ReportsPageFacts) {
+  server_.page("/start", "<title>Hello facts</title><body>hi");
+  server_.route("/redirect", [&](const testing::Request&) {
+    return Response{.status = 302, .headers = {{"Location", "/start"}}};
+  });
+  server_.route("/missing", [](const testing::Request&) {
+    return Response{.status = 404, .body = "<title>Nope</title>"};
+  });
+  auto r = shoot(server_.url("/redirect"));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->facts.final_url, server_.url("/start"));
+  EXPECT_EQ(r->facts.http_status, 200);
+  EXPECT_EQ(r->facts.title, "Hello facts");
+  EXPECT_GT(r->timings.navigate_ms, 0);
+  EXPECT_GT(r->timings.capture_ms, 0);
+  EXPECT_GE(r->timings.total_ms, r->timings.capture_ms);
+  auto missing = shoot(server_.url("/missing"));
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->facts.http_status, 404);
+  EXPECT_EQ(missing->facts.title, "Nope");
+}
+
+TEST_F(CaptureTest, FullPageIsAsTallAsThePage) {
+  server_.page("/tall", solid_page("#00ff00", 5000));
+  auto r = shoot(server_.url("/tall"), R"({"full_page": true, "wait_until": "load"})");
+  ASSERT_TRUE(r) << r.error().message;
+  auto p = picture(*r);
+  EXPECT_EQ(p.width, 1280);
+  EXPECT_EQ(p.height, 5000);
+  EXPECT_TRUE(near(p.at(640, 4990), 0, 255, 0));
+  EXPECT_FALSE(r->truncated);
+}
+
+TEST_F(CaptureTest, FullPageIsClampedToMaxHeight) {
+  server_.page("/tall", solid_page("#00ff00", 5000));
+  auto r = shoot(server_.url("/tall"), R"({"full_page": true, "max_height": 3000})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(picture(*r).height, 3000);
+  EXPECT_TRUE(r->truncated);
+}
+
+TEST_F(CaptureTest, SelectorCapturesTheElementBounds) {
+  server_.page("/el", R"(<style>body{margin:0;background:#fff}
+    #box{position:absolute;left:100px;top:1200px;width:300px;height:200px;background:#ff00ff}</style>
+    <div style="height:2000px"></div><div id=box></div>)");
+  auto r = shoot(server_.url("/el"), R"({"selector": "#box"})");
+  ASSERT_TRUE(r) << r.error().message;
+  auto p = picture(*r);
+  EXPECT_EQ(p.width, 300);
+  EXPECT_EQ(p.height, 200);
+  EXPECT_TRUE(near(p.at(5, 5), 255, 0, 255));
+  EXPECT_TRUE(near(p.at(295, 195), 255, 0, 255));
+  auto none = shoot(server_.url("/el"), R"({"selector": "#nothing"})");
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().field, "options.selector");
+}
+
+TEST_F(CaptureTest, DeviceScaleFactorTwoDoublesThePixels) {
+  server_.page("/", kHalves);
+  auto r = shoot(server_.url("/"), R"({"device_scale_factor": 2})");
+  ASSERT_TRUE(r) << r.error().message;
+  auto p = picture(*r);
+  EXPECT_EQ(p.width, 2560);
+  EXPECT_EQ(p.height, 1600);
+  EXPECT_TRUE(near(p.at(20, 790), 255, 0, 0));
+  EXPECT_TRUE(near(p.at(20, 810), 0, 0, 255));
+}
+
+TEST_F(CaptureTest, FormatsHaveTheirMagicBytes) {
+  server_.page("/", kHalves);
+  auto jpeg = shoot(server_.url("/"), R"({"format": "jpeg"})");
+  ASSERT_TRUE(jpeg) << jpeg.error().message;
+  EXPECT_EQ(jpeg->bytes.substr(0, 3), "\xff\xd8\xff");
+  auto webp = shoot(server_.url("/"), R"({"format": "webp"})");
+  ASSERT_TRUE(webp) << webp.error().message;
+  EXPECT_EQ(webp->bytes.substr(0, 4), "RIFF");
+  EXPECT_EQ(webp->bytes.substr(8, 4), "WEBP");
+  EXPECT_EQ(picture(*webp).width, 1280);
+  auto pdf = shoot(server_.url("/"), R"({"format": "pdf"})");
+  ASSERT_TRUE(pdf) << pdf.error().message;
+  EXPECT_EQ(pdf->bytes.substr(0, 5), "%PDF-");
+  auto png = shoot(server_.url("/"));
+  ASSERT_TRUE(png);
+  EXPECT_EQ(png->bytes.substr(0, 8), "\x89PNG\r\n\x1a\n");
+}
+
+TEST_F(CaptureTest, JpegQualityChangesTheSize) {
+  // A noisy page, so quality matters.
+  server_.page("/noise", R"(<canvas id=c width=1280 height=800></canvas><script>
+    const x = document.getElementById('c').getContext('2d'); let s = 1;
+    for (let i = 0; i < 4000; i++) { s = (s * 16807) % 2147483647;
+      x.fillStyle = '#' + (s % 0xffffff).toString(16).padStart(6, '0');
+      x.fillRect(s % 1280, (s >> 8) % 800, 20, 20); }</script>)");
+  auto low = shoot(server_.url("/noise"), R"({"format": "jpeg", "quality": 10})");
+  auto high = shoot(server_.url("/noise"), R"({"format": "jpeg", "quality": 95})");
+  ASSERT_TRUE(low && high);
+  EXPECT_LT(low->bytes.size() * 2, high->bytes.size());
+}
+
+TEST_F(CaptureTest, WaitForSelectorCatchesLateContent) {
+  server_.page(
+      "/late",
+      R"(<style>body{margin:0;background:#fff}#late{height:100vh;background:#00ff00}</style>
+    <script>setTimeout(() => { const d = document.createElement('div'); d.id = 'late';
+      document.body.appendChild(d); }, 500);</script><body></body>)");
+  auto r = shoot(server_.url("/late"), R"({"wait_until": "load", "wait_for_selector": "#late"})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(near(picture(*r).at(640, 400), 0, 255, 0));
+  EXPECT_GE(r->timings.wait_ms, 400);
+}
+
+TEST_F(CaptureTest, WaitForFunction) {
+  server_.page("/flag", R"(<body style="margin:0"><script>setTimeout(() => {
+    window.ready = true; document.body.style.background = '#00ff00'; }, 300);</script>)");
+  auto r = shoot(server_.url("/flag"),
+                 R"({"wait_until": "load", "wait_for_function": "window.ready === true"})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(near(picture(*r).at(10, 10), 0, 255, 0));
+}
+
+TEST_F(CaptureTest, NeverLoadingPageTimesOutOnTime) {
+  server_.route("/hang", [](const testing::Request&) { return Response{.hang = true}; });
+  auto start = Clock::now();
+  auto r = shoot(server_.url("/hang"), R"({"timeout_ms": 2000})");
+  auto took = Clock::now() - start;
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::timeout);
+  EXPECT_NE(r.error().message.find("2000 ms"), std::string::npos) << r.error().message;
+  EXPECT_LT(took, Millis(2000 + 1500));
+  EXPECT_GE(took, Millis(1900));
+}
+
+TEST_F(CaptureTest, UnreachablePageFailsWithTheReason) {
+  // A port that was just free: nothing listens there.
+  int port;
+  {
+    testing::PageServer closed;
+    port = closed.port();
+  }
+  auto r = shoot("http://127.0.0.1:" + std::to_string(port) + "/", R"({"timeout_ms": 5000})");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::navigation_failed);
+  EXPECT_NE(r.error().message.find("ERR_CONNECTION_REFUSED"), std::string::npos)
+      << r.error().message;
+}
+
+TEST_F(CaptureTest, DarkModeFlipsPrefersColorScheme) {
+  server_.page("/scheme", R"(<style>html,body{margin:0;height:100%;background:#ffffff}
+    @media (prefers-color-scheme: dark) { html,body { background: #000000 } }</style>)");
+  auto light = shoot(server_.url("/scheme"));
+  auto dark = shoot(server_.url("/scheme"), R"({"dark_mode": true})");
+  ASSERT_TRUE(light && dark);
+  EXPECT_TRUE(near(picture(*light).at(100, 100), 255, 255, 255));
+  EXPECT_TRUE(near(picture(*dark).at(100, 100), 0, 0, 0));
+}
+
+TEST_F(CaptureTest, HideAndRemoveSelectorsTakeEffect) {
+  server_.page("/ad", R"(<style>html,body{margin:0;height:100%;background:#ffffff}
+    .ad{position:fixed;left:0;top:0;width:400px;height:400px;background:#ff0000}</style>
+    <div class=ad id=one></div>)");
+  auto plain = shoot(server_.url("/ad"));
+  auto hidden = shoot(server_.url("/ad"), R"({"hide_selectors": [".ad"]})");
+  auto removed = shoot(server_.url("/ad"), R"({"remove_selectors": ["#one"]})");
+  ASSERT_TRUE(plain && hidden && removed);
+  EXPECT_TRUE(near(picture(*plain).at(100, 100), 255, 0, 0));
+  EXPECT_TRUE(near(picture(*hidden).at(100, 100), 255, 255, 255));
+  EXPECT_TRUE(near(picture(*removed).at(100, 100), 255, 255, 255));
+}
+
+TEST_F(CaptureTest, CssAndJsRunBeforeTheCapture) {
+  server_.page("/", kHalves);
+  auto css = shoot(server_.url("/"), R"({"css": "#top { background: #00ff00 !important }"})");
+  auto js = shoot(server_.url("/"),
+                  R"({"js": "document.getElementById('bottom').style.background = '#ffff00'"})");
+  ASSERT_TRUE(css && js);
+  EXPECT_TRUE(near(picture(*css).at(10, 10), 0, 255, 0));
+  EXPECT_TRUE(near(picture(*js).at(10, 600), 255, 255, 0));
+  auto broken = shoot(server_.url("/"), R"J({"js": "throw new Error('boom')"})J");
+  ASSERT_FALSE(broken);
+  EXPECT_EQ(broken.error().field, "options.js");
+  EXPECT_NE(broken.error().message.find("boom"), std::string::npos);
+}
+
+TEST_F(CaptureTest, CookiesHeadersAndBasicAuthReachTheServer) {
+  server_.route("/private", [](const testing::Request& req) {
+    // "user:secret" in base64
+    if (req.header("authorization") != "Basic dXNlcjpzZWNyZXQ=")
+      return Response{
+          .status = 401, .body = "no", .headers = {{"WWW-Authenticate", "Basic realm=\"t\""}}};
+    return Response{.body = solid_page("#00ff00")};
+  });
+  auto r = shoot(server_.url("/private"), R"({"headers": {"X-Shot-Test": "yes"},
+      "cookies": [{"name": "session", "value": "abc123"}],
+      "basic_auth": {"username": "user", "password": "secret"}})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(near(picture(*r).at(10, 10), 0, 255, 0));
+  bool saw_header = false, saw_cookie = false;
+  for (auto& req : server_.requests()) {
+    if (req.path() != "/private") continue;
+    saw_header |= req.header("x-shot-test") == "yes";
+    saw_cookie |= req.header("cookie").find("session=abc123") != std::string::npos;
+  }
+  EXPECT_TRUE(saw_header);
+  EXPECT_TRUE(saw_cookie);
+  EXPECT_EQ(r->facts.http_status, 200);
+}
+
+TEST_F(CaptureTest, BlockResourcesStopsImagesBeingRequested) {
+  server_.page("/img", R"(<img src="/pixel.png"><p>text</p>)");
+  server_.route("/pixel.png", [](const testing::Request&) {
+    return Response{.content_type = "image/png", .body = "not really a png"};
+  });
+  auto blocked = shoot(server_.url("/img"), R"({"block_resources": ["image"]})");
+  ASSERT_TRUE(blocked) << blocked.error().message;
+  EXPECT_EQ(server_.hits("/pixel.png"), 0);
+  auto normal = shoot(server_.url("/img"));
+  ASSERT_TRUE(normal);
+  EXPECT_EQ(server_.hits("/pixel.png"), 1);
+}
+
+TEST_F(CaptureTest, DialogsAndPopupsDoNotStopTheCapture) {
+  server_.page("/", solid_page("#00ff00"));
+  server_.page("/annoying",
+               R"(<style>html,body{margin:0;height:100%;background:#00ff00}</style><script>
+    alert('hello'); confirm('sure?'); window.open('/popup');
+    window.onbeforeunload = e => { e.preventDefault(); e.returnValue = 'stay'; };</script>)");
+  auto r = shoot(server_.url("/annoying"), R"({"timeout_ms": 10000})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(near(picture(*r).at(10, 10), 0, 255, 0));
+  EXPECT_EQ(server_.hits("/popup"), 0);
+}
+
+TEST_F(CaptureTest, CapturesAreIsolatedFromEachOther) {
+  server_.route("/set", [](const testing::Request&) {
+    return Response{.body = "<script>localStorage.setItem('k', 'v1')</script>set",
+                    .headers = {{"Set-Cookie", "leak=1; Path=/"}}};
+  });
+  server_.page("/read", R"(<title></title><script>
+    document.title = 'cookie=' + document.cookie + ';storage=' + localStorage.getItem('k');</script>)");
+  for (int i = 0; i < 3; ++i) {  // more captures than tabs: every slot is reused
+    ASSERT_TRUE(shoot(server_.url("/set")));
+    auto r = shoot(server_.url("/read"));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->facts.title, "cookie=;storage=null");
+  }
+  for (auto& req : server_.requests()) {
+    if (req.path() == "/read") {
+      EXPECT_EQ(req.header("cookie"), "");
+    }
+  }
+}
+
+TEST_F(CaptureTest, KillingChromiumMidCaptureStillYieldsThePicture) {
+  server_.route("/slow", [](const testing::Request&) {
+    return Response{.body = solid_page("#00ff00"), .delay_ms = 1500};
+  });
+  Result<CaptureResult> r = fail(Errc::internal, "not run");
+  pid_t killed = -1;
+  auto parsed = parse_options(parse_json(R"({"timeout_ms": 20000})")->as_object());
+  bool finished = testing::run_task(*io_, [&]() -> Task<void> {
+    auto ex = co_await asio::this_coro::executor;
+    asio::co_spawn(
+        ex,
+        [&]() -> Task<void> {
+          co_await sleep_for(Millis(700));  // the page is loading now
+          auto browser = pool_->current_browser();
+          if (!browser) co_return;
+          killed = browser->pid();
+          ::kill(killed, SIGKILL);
+        },
+        asio::detached);
+    r = co_await capturer_->capture(server_.url("/slow"), *parsed);
+  });
+  ASSERT_TRUE(finished);
+  ASSERT_GT(killed, 0);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_GE(r->attempts, 2);
+  EXPECT_TRUE(near(picture(*r).at(10, 10), 0, 255, 0));
+  EXPECT_NE(pool_->current_browser()->pid(), killed);
+  // The next capture runs on the new browser as usual.
+  auto after = shoot(server_.url("/slow"));
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_EQ(after->attempts, 1);
+}
+
+TEST_F(CaptureTest, ClipAndOmitBackground) {
+  server_.page("/", kHalves);
+  auto clip =
+      shoot(server_.url("/"), R"({"clip": {"x": 0, "y": 350, "width": 100, "height": 100}})");
+  ASSERT_TRUE(clip);
+  auto p = picture(*clip);
+  EXPECT_EQ(p.width, 100);
+  EXPECT_EQ(p.height, 100);
+  EXPECT_TRUE(near(p.at(50, 10), 255, 0, 0));
+  EXPECT_TRUE(near(p.at(50, 90), 0, 0, 255));
+  server_.page("/bare", "<p style='margin:0'>x</p>");
+  auto transparent = shoot(server_.url("/bare"), R"({"omit_background": true})");
+  ASSERT_TRUE(transparent);
+  EXPECT_EQ(picture(*transparent).at(600, 600)[3], 0);
+}
+
+}  // namespace
+}  // namespace shot::capture

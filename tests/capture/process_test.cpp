@@ -1,0 +1,127 @@
+// No Chromium outlives shot, whichever way shot ends.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "core/deadline.hpp"
+#include "support/page_server.hpp"
+
+namespace shot {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Processes whose command line mentions `needle` (their profile directory).
+std::vector<pid_t> processes_mentioning(const std::string& needle) {
+  std::vector<pid_t> out;
+  for (auto& entry : fs::directory_iterator("/proc")) {
+    auto name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), {});
+    if (cmdline.find(needle) != std::string::npos) {
+      // Zombies are reaped by init soon; only living processes count.
+      std::ifstream stat(entry.path() / "stat");
+      std::string s((std::istreambuf_iterator<char>(stat)), {});
+      auto close = s.rfind(')');
+      if (close != std::string::npos && close + 2 < s.size() && s[close + 2] == 'Z') continue;
+      out.push_back(std::stoi(name));
+    }
+  }
+  return out;
+}
+
+bool wait_until_gone(const std::string& needle, Millis limit) {
+  auto until = Clock::now() + limit;
+  while (Clock::now() < until) {
+    if (processes_mentioning(needle).empty()) return true;
+    std::this_thread::sleep_for(Millis(50));
+  }
+  return processes_mentioning(needle).empty();
+}
+
+class ProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/shot-proc-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    tmp_ = tmpl;
+    server_.route("/slow", [](const testing::Request&) {
+      return testing::Response{.body = testing::solid_page("#00ff00"), .delay_ms = 20000};
+    });
+    server_.page("/", testing::solid_page("#00ff00"));
+  }
+  void TearDown() override { fs::remove_all(tmp_); }
+
+  // Starts `shot capture url` with its temporary files under tmp_.
+  pid_t start_shot(const std::string& url) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::setenv("TMPDIR", tmp_.c_str(), 1);
+      std::string out = tmp_ + "/out";
+      ::execl(SHOT_BINARY, SHOT_BINARY, "capture", url.c_str(), "-o", out.c_str(), "--tabs", "1",
+              static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    return pid;
+  }
+
+  // Waits until shot's Chromium is loading the slow page (mid-capture).
+  bool wait_for_chromium() {
+    auto until = Clock::now() + Millis(15000);
+    while (Clock::now() < until) {
+      if (server_.hits("/slow") > 0 && !processes_mentioning(tmp_ + "/shot-chromium-").empty())
+        return true;
+      std::this_thread::sleep_for(Millis(50));
+    }
+    return false;
+  }
+
+  bool profile_dirs_left() const {
+    for (auto& e : fs::directory_iterator(tmp_))
+      if (e.path().filename().string().rfind("shot-chromium-", 0) == 0) return true;
+    return false;
+  }
+
+  std::string tmp_;
+  testing::PageServer server_;
+};
+
+TEST_F(ProcessTest, NormalExitLeavesNoChromium) {
+  pid_t pid = start_shot(server_.url("/"));
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_TRUE(fs::exists(tmp_ + "/out/127.0.0.1_" + std::to_string(server_.port()) + ".png"));
+  EXPECT_TRUE(wait_until_gone(tmp_ + "/shot-chromium-", Millis(5000)));
+  EXPECT_FALSE(profile_dirs_left());
+}
+
+TEST_F(ProcessTest, SigtermLeavesNoChromium) {
+  pid_t pid = start_shot(server_.url("/slow"));
+  ASSERT_TRUE(wait_for_chromium());
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(wait_until_gone(tmp_ + "/shot-chromium-", Millis(5000)));
+  EXPECT_FALSE(profile_dirs_left());
+}
+
+TEST_F(ProcessTest, SigkillOfShotTakesChromiumDown) {
+  pid_t pid = start_shot(server_.url("/slow"));
+  ASSERT_TRUE(wait_for_chromium());
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  // The browser dies with its parent (PR_SET_PDEATHSIG); its children follow it.
+  EXPECT_TRUE(wait_until_gone(tmp_ + "/shot-chromium-", Millis(10000)));
+}
+
+}  // namespace
+}  // namespace shot
