@@ -5,6 +5,8 @@
 #include <map>
 
 #include "app/capture_command.hpp"
+#include "app/serve_command.hpp"
+#include "app/submit_command.hpp"
 #include "browser/chromium_process.hpp"
 #include "capture/options.hpp"
 #include "core/log.hpp"
@@ -126,6 +128,83 @@ int run_cli(int argc, char** argv) {
     cc.options = std::move(*o);
     log::setup(log::Format::text, spdlog::level::warn);
     exit_code = run_capture(cc);
+  });
+
+  auto* serve =
+      app.add_subcommand("serve", "Run the HTTP API with workers, queue and stores in one process");
+  ServeConfig sc;
+  serve->add_option("--listen", sc.listen, "address:port to listen on")
+      ->envname("SHOT_LISTEN")
+      ->capture_default_str();
+  serve->add_option("--data-dir", sc.data_dir, "where the embedded store and pictures live")
+      ->envname("SHOT_DATA_DIR")
+      ->capture_default_str();
+  serve->add_option("--queue", sc.queue, "queue backend: memory")
+      ->envname("SHOT_QUEUE")
+      ->capture_default_str();
+  serve
+      ->add_option("--store", sc.store,
+                   "job store: sqlite:PATH (default sqlite:<data-dir>/shot.db)")
+      ->envname("SHOT_STORE");
+  serve->add_option("--blobs", sc.blobs, "picture store: file:DIR (default file:<data-dir>/blobs)")
+      ->envname("SHOT_BLOBS");
+  serve->add_option("--tabs", sc.tabs, "concurrent captures (default: one per core, at least 2)")
+      ->envname("SHOT_TABS");
+  serve->add_option("--chromium", sc.chromium, "Chromium binary (default: Debian's)")
+      ->envname("SHOT_CHROMIUM");
+  serve->add_option("--max-queue", sc.max_queue, "queued captures before new jobs get 429")
+      ->envname("SHOT_MAX_QUEUE")
+      ->capture_default_str();
+  serve->add_option("--max-urls-per-job", sc.max_urls_per_job, "URLs one job may hold")
+      ->envname("SHOT_MAX_URLS_PER_JOB")
+      ->capture_default_str();
+  serve
+      ->add_flag("--allow-private", sc.allow_private,
+                 "allow captures of loopback and private addresses (development)")
+      ->envname("SHOT_ALLOW_PRIVATE");
+  serve
+      ->add_option("--allow-host", sc.allow_hosts,
+                   "allow this HOST[:PORT] despite the egress policy (repeatable)")
+      ->envname("SHOT_ALLOW_HOST");
+  serve->add_option("--allow-cidr", sc.allow_cidrs, "allow this address range (repeatable)")
+      ->envname("SHOT_ALLOW_CIDR");
+  serve
+      ->add_option("--webhook-secret", sc.webhook_secret,
+                   "HMAC secret for X-Shot-Signature on callbacks")
+      ->envname("SHOT_WEBHOOK_SECRET");
+  serve->add_option("--log-format", sc.log_format, "text or json")
+      ->envname("SHOT_LOG_FORMAT")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  serve
+      ->add_option("--drain-seconds", sc.drain_seconds,
+                   "on SIGTERM, how long running captures may finish")
+      ->envname("SHOT_DRAIN_SECONDS")
+      ->capture_default_str();
+  serve->callback([&] { exit_code = run_serve(sc); });
+
+  auto* submit = app.add_subcommand(
+      "submit", "Submit a file of URLs to a server, follow, download the pictures");
+  SubmitCommand sub;
+  OptionFlags submit_flags;
+  submit->add_option("file", sub.file, "file of URLs, one a line (# comments); - for stdin")
+      ->required();
+  submit->add_option("--server", sub.server, "the shot server")
+      ->envname("SHOT_SERVER")
+      ->capture_default_str();
+  submit->add_option("-o,--out", sub.out_dir, "output directory")->capture_default_str();
+  submit->add_option("--api-key", sub.api_key, "API key, if the server wants one")
+      ->envname("SHOT_API_KEY");
+  submit_flags.add_to(*submit);
+  submit->callback([&] {
+    auto o = submit_flags.collect(*submit);
+    if (!o) {
+      std::cerr << "shot submit: " << o.error().message << "\n";
+      exit_code = 2;
+      return;
+    }
+    sub.options = std::move(*o);
+    exit_code = run_submit(sub);
   });
 
   CLI11_PARSE(app, argc, argv);

@@ -1,0 +1,168 @@
+#include "app/serve_command.hpp"
+
+#include <boost/asio/signal_set.hpp>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "browser/page_pool.hpp"
+#include "capture/capturer.hpp"
+#include "core/id.hpp"
+#include "core/log.hpp"
+#include "http/api_routes.hpp"
+#include "http/server.hpp"
+#include "net/egress_policy.hpp"
+#include "net/http_client.hpp"
+#include "net/url.hpp"
+#include "notify/webhook.hpp"
+#include "service/job_service.hpp"
+
+namespace shot::app {
+namespace {
+
+int fatal(const std::string& what) {
+  std::cerr << "shot serve: " << what << "\n";
+  return 2;
+}
+
+// The data directory must exist and take writes; say so in one line if not.
+Result<void> check_data_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return fail(Errc::unavailable, "cannot create --data-dir " + dir + ": " + ec.message());
+  auto probe = std::filesystem::path(dir) / (".write-test-" + new_id());
+  if (FILE* f = std::fopen(probe.c_str(), "w")) {
+    std::fclose(f);
+    std::filesystem::remove(probe, ec);
+    return {};
+  }
+  return fail(Errc::unavailable, "--data-dir " + dir + " is not writable");
+}
+
+}  // namespace
+
+int run_serve(const ServeConfig& config) {
+  log::setup(config.log_format == "json" ? log::Format::json : log::Format::text);
+  if (auto ok = check_data_dir(config.data_dir); !ok) return fatal(ok.error().message);
+  auto chromium = browser::find_chromium(config.chromium);
+  if (!chromium) return fatal(chromium.error().message);
+
+  auto store = open_job_store(config.store.empty() ? "sqlite:" + config.data_dir + "/shot.db"
+                                                   : config.store);
+  if (!store) return fatal("store: " + store.error().message);
+  auto blobs =
+      open_blob_store(config.blobs.empty() ? "file:" + config.data_dir + "/blobs" : config.blobs);
+  if (!blobs) return fatal("blobs: " + blobs.error().message);
+  auto queue = open_queue(config.queue, QueueOptions{.capacity = config.max_queue});
+  if (!queue) return fatal("queue: " + queue.error().message);
+
+  auto policy = net::EgressPolicy::create({.allow_private = config.allow_private,
+                                           .allow_hosts = config.allow_hosts,
+                                           .allow_cidrs = config.allow_cidrs});
+  if (!policy) return fatal(policy.error().message);
+  if (config.allow_private)
+    log::warn(
+        "--allow-private: captures may reach loopback and private networks. For development only!");
+
+  std::string secret = config.webhook_secret;
+  if (secret.empty()) {
+    secret = random_hex(32);
+    log::warn(
+        "no --webhook-secret given: webhooks are signed with a random secret nobody can verify");
+  }
+
+  asio::io_context io(1);
+  asio::thread_pool blocking(4);
+  int cores = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+  browser::PoolOptions pool_options;
+  pool_options.tabs = config.tabs > 0 ? config.tabs : cores;
+  pool_options.chromium.executable = *chromium;
+  browser::PagePool pool(io.get_executor(), pool_options);
+  capture::Capturer capturer(pool);
+
+  notify::WebhookNotifier notifier(io.get_executor(), blocking, net::make_curl_http_client(*policy),
+                                   {.secret = secret});
+  // A submitted URL must be http(s), with no user-info, and not name a blocked
+  // address or host outright. No DNS here: a job of 1000 URLs must not wait
+  // on 1000 look-ups, and an answer now proves nothing at capture time.
+  auto url_check = [policy = *policy](std::string_view url) -> Result<std::string> {
+    auto parsed = net::parse_target_url(url);
+    if (!parsed) return fail(parsed.error());
+    if (auto ip = net::parse_ip_literal(parsed->host)) {
+      if (auto ok = policy.check_address(*ip, parsed->port); !ok) return fail(ok.error());
+    } else if (auto ok = policy.check_host_name(parsed->host, parsed->port); !ok) {
+      return fail(ok.error());
+    }
+    return parsed->normalized;
+  };
+  service::JobService jobs(
+      io.get_executor(), blocking, **store, **blobs, **queue,
+      [&capturer](std::string url, capture::CaptureOptions o) {
+        return capturer.capture(std::move(url), std::move(o));
+      },
+      &notifier,
+      {.max_urls_per_job = config.max_urls_per_job,
+       .max_queue = config.max_queue,
+       .workers = pool_options.tabs},
+      url_check);
+
+  if (auto requeued = jobs.requeue_unfinished(); !requeued)
+    return fatal("could not requeue unfinished work: " + requeued.error().message);
+
+  http::Router router;
+  http::ApiContext context{
+      .jobs = jobs, .readiness = [&]() -> Task<std::vector<std::pair<std::string, std::string>>> {
+        std::vector<std::pair<std::string, std::string>> checks;
+        auto browser = co_await pool.check_health(Deadline::in(Millis(5000)));
+        checks.emplace_back("browser", browser ? "" : browser.error().message);
+        auto s = co_await offload(blocking, [&] { return (*store)->ping(); });
+        checks.emplace_back("store", s ? "" : s.error().message);
+        auto q = (*queue)->ping();
+        checks.emplace_back("queue", q ? "" : q.error().message);
+        auto b = co_await offload(blocking, [&] { return (*blobs)->ping(); });
+        checks.emplace_back("blobs", b ? "" : b.error().message);
+        co_return checks;
+      }};
+  http::add_api_routes(router, context);
+  http::add_seed_routes(router, context);
+  http::Server server(io.get_executor(), {.listen = config.listen}, router);
+  if (auto started = server.start(); !started) return fatal(started.error().message);
+  log::info("shot serving on {} (port {}), {} tabs, data in {}", config.listen, server.port(),
+            pool_options.tabs, config.data_dir);
+
+  bool stopping = false;
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](auto ec, int sig) {
+    if (ec || stopping) return;
+    stopping = true;
+    log::info("signal {}: draining (up to {} s)", sig, config.drain_seconds);
+    asio::co_spawn(
+        io,
+        [&]() -> Task<void> {
+          auto deadline = Deadline::in(std::chrono::seconds(config.drain_seconds));
+          server.stop_accepting();
+          co_await jobs.stop(
+              deadline);  // running captures finish; the rest stay queued in the store
+          co_await server.shutdown(Deadline::in(Millis(2000)));
+          pool.shutdown();
+          io.stop();
+        },
+        asio::detached);
+  });
+
+  asio::co_spawn(
+      io,
+      [&]() -> Task<void> {
+        if (auto warm = co_await pool.warm_up(Deadline::in(Millis(30'000))); !warm)
+          log::error("Chromium did not start: {}", warm.error().message);
+        jobs.start_workers();
+        jobs.start_purger(std::chrono::seconds(60));
+      },
+      asio::detached);
+  io.run();
+  blocking.join();
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace shot::app

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace shot::app {
+
+struct ServeConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir = "./shot-data";
+  std::string queue = "memory";
+  std::string store;  // default: sqlite:<data_dir>/shot.db
+  std::string blobs;  // default: file:<data_dir>/blobs
+  int tabs = 0;       // 0: one per core, at least 2
+  std::string chromium;
+  std::size_t max_queue = 10'000;
+  int max_urls_per_job = 1000;
+  bool allow_private = false;
+  std::vector<std::string> allow_hosts;
+  std::vector<std::string> allow_cidrs;
+  std::string webhook_secret;
+  std::string log_format = "text";
+  int drain_seconds = 30;
+};
+
+// Runs the HTTP API, workers, embedded queue and stores until SIGTERM/SIGINT.
+int run_serve(const ServeConfig& config);
+
+}  // namespace shot::app

@@ -1,0 +1,307 @@
+#include "http/api_routes.hpp"
+
+#include <algorithm>
+
+#include "capture/options.hpp"
+#include "core/digest.hpp"
+#include "core/log.hpp"
+#include "service/job_view.hpp"
+
+namespace shot::http {
+namespace {
+
+using service::JobService;
+
+constexpr std::string_view kScreenshotReserved[] = {"url", "cache_ttl_s", "fresh", "key",
+                                                    "signature"};
+
+Result<json::object> body_object(const Request& req, std::size_t max_depth) {
+  auto v = parse_json(req.body, {.max_depth = max_depth});
+  if (!v) return fail(Errc::invalid_argument, v.error().message, "body");
+  if (!v->is_object())
+    return fail(Errc::invalid_argument, "the body must be a JSON object", "body");
+  return std::move(v->as_object());
+}
+
+// POST /v1/jobs body → a SubmitRequest; every field checked, unknown ones refused.
+Result<service::SubmitRequest> submit_request(const json::object& body) {
+  service::SubmitRequest r;
+  for (auto& [key, value] : body) {
+    std::string_view k = key;
+    if (k == "urls") {
+      if (!value.is_array())
+        return fail(Errc::invalid_argument, "urls must be a list of URLs", "urls");
+      for (auto& u : value.get_array()) {
+        if (!u.is_string())
+          return fail(Errc::invalid_argument, "urls must be a list of URLs", "urls");
+        r.urls.emplace_back(u.get_string());
+      }
+    } else if (k == "url") {
+      if (!value.is_string()) return fail(Errc::invalid_argument, "url must be a string", "url");
+      r.urls.emplace_back(value.get_string());
+    } else if (k == "options") {
+      if (!value.is_object())
+        return fail(Errc::invalid_argument, "options must be an object", "options");
+      r.options = value.get_object();
+    } else if (k == "callback_url") {
+      if (!value.is_string())
+        return fail(Errc::invalid_argument, "callback_url must be a string", "callback_url");
+      r.callback_url = value.get_string();
+    } else if (k == "cache_ttl_s") {
+      if (!value.is_int64())
+        return fail(Errc::invalid_argument, "cache_ttl_s must be an integer", "cache_ttl_s");
+      r.cache_ttl_s = static_cast<int>(std::clamp<std::int64_t>(value.get_int64(), -1, 1LL << 30));
+    } else if (k == "fresh") {
+      if (!value.is_bool())
+        return fail(Errc::invalid_argument, "fresh must be true or false", "fresh");
+      r.fresh = value.get_bool();
+    } else {
+      return fail(Errc::invalid_argument, "unknown field \"" + std::string(k) + "\"",
+                  std::string(k));
+    }
+  }
+  if (body.contains("url") && body.contains("urls"))
+    return fail(Errc::invalid_argument, "give either url or urls, not both", "url");
+  if (r.urls.empty())
+    return fail(Errc::invalid_argument, "urls must list at least one URL", "urls");
+  return r;
+}
+
+bool truthy(std::string_view v) {
+  return v == "1" || v == "true" || v == "yes";
+}
+
+Response picture_response(JobService& jobs, const std::string& blob_key,
+                          const std::string& content_type, const std::string& sha256,
+                          const Request& req, int max_age_s) {
+  std::string etag = "\"" + sha256 + "\"";
+  if (auto inm = req.header("If-None-Match"); inm && *inm == etag) {
+    Response r;
+    r.status = 304;
+    r.set_header("ETag", etag);
+    return r;
+  }
+  Response r;
+  r.content_type = content_type;
+  r.set_header("ETag", etag);
+  r.set_header("Cache-Control", "private, max-age=" + std::to_string(max_age_s));
+  if (auto path = jobs.blobs().local_path(blob_key)) {
+    r.file_path = *path;  // served from disk, no copy
+    return r;
+  }
+  if (auto url = jobs.blobs().presign(blob_key, std::chrono::seconds(900))) {
+    Response redirect;
+    redirect.status = 302;
+    redirect.set_header("Location", *url);
+    return redirect;
+  }
+  auto blob = jobs.blobs().get(blob_key);
+  if (!blob) return problem_from(blob.error());
+  r.body = std::move(blob->bytes);
+  return r;
+}
+
+Task<Response> create_job(ApiContext& ctx, Request& req) {
+  auto body = body_object(req, ctx.max_json_depth);
+  if (!body) co_return problem_from(body.error());
+  auto submit = submit_request(*body);
+  if (!submit) co_return problem_from(submit.error());
+  if (auto key = req.header("Idempotency-Key")) {
+    if (key->size() > 200)
+      co_return problem(400, "Bad Request", "Idempotency-Key is too long", "Idempotency-Key");
+    submit->idempotency_key = *key;
+    submit->request_hash = sha256_hex(req.body);
+  }
+  auto done = co_await ctx.jobs.submit(std::move(*submit));
+  if (!done) co_return problem_from(done.error());
+  json::object out;
+  out["id"] = done->job.id;
+  out["state"] = to_string(done->job.state);
+  out["status_url"] = service::job_url(done->job.id);
+  Response r = json_response(done->existing ? 200 : 202, out);
+  r.set_header("Location", service::job_url(done->job.id));
+  if (done->existing) r.set_header("Idempotent-Replayed", "true");
+  co_return r;
+}
+
+Task<Response> job_events(ApiContext& ctx, Request& req) {
+  auto first = co_await ctx.jobs.get(req.params["id"], false);
+  if (!first) co_return problem_from(first.error());
+  Response r;
+  std::string id = req.params["id"];
+  JobService& jobs = ctx.jobs;
+  r.stream = [&jobs, id](EventStream& out) -> Task<void> {
+    std::string last;
+    // Polling the store works the same whether the workers are in this
+    // process or on other machines; bounded to an hour a stream.
+    for (int tick = 0; tick < 4 * 3600; ++tick) {
+      auto job = co_await jobs.get(id, true);
+      if (!job) co_return;
+      std::string now = json::serialize(service::job_to_json(*job));
+      if (now != last) {
+        if (!co_await out.send(is_terminal(job->state) ? "done" : "progress", now)) co_return;
+        last = std::move(now);
+      } else if (tick % 60 == 59 && !co_await out.comment()) {
+        co_return;
+      }
+      if (is_terminal(job->state)) co_return;
+      co_await sleep_for(Millis(250));
+    }
+  };
+  co_return r;
+}
+
+Task<Response> job_item(ApiContext& ctx, Request& req) {
+  auto job = co_await ctx.jobs.get(req.params["id"], true);
+  if (!job) co_return problem_from(job.error());
+  int n = -1;
+  try {
+    n = std::stoi(req.params["n"]);
+  } catch (...) {
+  }
+  if (n < 0 || n >= static_cast<int>(job->items.size()))
+    co_return problem(404, "Not Found", "no item " + req.params["n"] + " in job " + job->id, "n");
+  auto& item = job->items[static_cast<std::size_t>(n)];
+  if (item.state != ItemState::succeeded) {
+    std::string why = item.state == ItemState::failed
+                          ? "the capture failed: " + item.error_message
+                          : "the capture is " + std::string(to_string(item.state));
+    co_return problem(409, "Conflict", why, "n");
+  }
+  co_return picture_response(ctx.jobs, item.blob_key, item.content_type, item.sha256, req,
+                             31536000);
+}
+
+Task<Response> list_jobs(ApiContext& ctx, Request& req) {
+  ListQuery q;
+  if (auto limit = req.query_param("limit")) {
+    try {
+      q.limit = std::stoi(std::string(*limit));
+    } catch (...) {
+      co_return problem(400, "Bad Request", "limit must be an integer", "limit");
+    }
+  }
+  if (auto cursor = req.query_param("cursor")) q.cursor = *cursor;
+  auto page = co_await ctx.jobs.list(q);
+  if (!page) co_return problem_from(page.error());
+  json::array jobs;
+  for (auto& j : page->jobs)
+    jobs.push_back(service::job_to_json(j));
+  json::object out;
+  out["jobs"] = std::move(jobs);
+  out["next_cursor"] = page->next_cursor;
+  co_return json_response(200, out);
+}
+
+Task<Response> screenshot_now(ApiContext& ctx, Request& req) {
+  auto url = req.query_param("url");
+  if (!url || url->empty())
+    co_return problem(400, "Bad Request", "the url parameter is required", "url");
+  auto options = options_from_query(req.query, kScreenshotReserved);
+  if (!options) co_return problem_from(options.error());
+  std::optional<int> ttl;
+  if (auto t = req.query_param("cache_ttl_s")) {
+    try {
+      ttl = std::stoi(std::string(*t));
+    } catch (...) {
+      co_return problem(400, "Bad Request", "cache_ttl_s must be an integer", "cache_ttl_s");
+    }
+  }
+  bool fresh = req.query_param("fresh") && truthy(*req.query_param("fresh"));
+  auto picture = co_await ctx.jobs.capture_now(std::string(*url), std::move(*options), ttl, fresh);
+  if (!picture) co_return problem_from(picture.error());
+  Response r = picture_response(ctx.jobs, picture->blob_key, picture->content_type, picture->sha256,
+                                req, ttl.value_or(3600));
+  r.set_header("X-Shot-Cache", picture->cached ? "hit" : picture->coalesced ? "coalesced" : "miss");
+  co_return r;
+}
+
+Task<Response> readiness(ApiContext& ctx) {
+  auto checks = co_await ctx.readiness();
+  json::object out, detail;
+  bool ok = true;
+  for (auto& [name, error] : checks) {
+    detail[name] = error.empty() ? "ok" : error;
+    ok = ok && error.empty();
+  }
+  out["status"] = ok ? "ready" : "unavailable";
+  out["checks"] = std::move(detail);
+  Response r = json_response(ok ? 200 : 503, out);
+  if (!ok) set_retry_after(r, std::chrono::seconds(5));
+  co_return r;
+}
+
+}  // namespace
+
+Result<json::object> options_from_query(
+    const std::vector<std::pair<std::string, std::string>>& query,
+    std::span<const std::string_view> reserved) {
+  json::object o;
+  for (auto& [name, value] : query) {
+    if (std::find(reserved.begin(), reserved.end(), name) != reserved.end()) continue;
+    auto specs = capture::option_specs();
+    auto spec = std::find_if(specs.begin(), specs.end(), [&](auto& s) { return s.name == name; });
+    if (spec == specs.end())
+      return fail(Errc::invalid_argument, "unknown option \"" + name + "\"", "options." + name);
+    switch (spec->type) {
+      case capture::OptionType::boolean:
+        o[name] = truthy(value) || value.empty();
+        break;
+      case capture::OptionType::string_list: {
+        json::array list = o.contains(name) ? o[name].as_array() : json::array();
+        std::size_t start = 0;
+        while (start <= value.size()) {
+          auto comma = value.find(',', start);
+          auto part =
+              value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+          if (!part.empty()) list.emplace_back(json::string(part));
+          if (comma == std::string::npos) break;
+          start = comma + 1;
+        }
+        o[name] = std::move(list);
+        break;
+      }
+      case capture::OptionType::integer:
+      case capture::OptionType::number:
+      case capture::OptionType::object: {
+        auto v = parse_json(value, {.max_depth = 8});
+        if (!v)
+          return fail(Errc::invalid_argument, "option " + name + ": not a valid value",
+                      "options." + name);
+        o[name] = std::move(*v);
+        break;
+      }
+      default:
+        o[name] = value;
+    }
+  }
+  return o;
+}
+
+void add_api_routes(Router& router, ApiContext& ctx) {
+  router.add("POST", "/v1/jobs", [&ctx](Request& req) { return create_job(ctx, req); });
+  router.add("GET", "/v1/jobs", [&ctx](Request& req) { return list_jobs(ctx, req); });
+  router.add("GET", "/v1/jobs/{id}", [&ctx](Request& req) -> Task<Response> {
+    auto job = co_await ctx.jobs.get(req.params["id"], true);
+    if (!job) co_return problem_from(job.error());
+    co_return json_response(200, service::job_to_json(*job));
+  });
+  router.add("DELETE", "/v1/jobs/{id}", [&ctx](Request& req) -> Task<Response> {
+    auto job = co_await ctx.jobs.cancel(req.params["id"]);
+    if (!job) co_return problem_from(job.error());
+    co_return json_response(200, service::job_to_json(*job));
+  });
+  router.add("GET", "/v1/jobs/{id}/events", [&ctx](Request& req) { return job_events(ctx, req); });
+  router.add("GET", "/v1/jobs/{id}/items/{n}", [&ctx](Request& req) { return job_item(ctx, req); });
+  router.add("GET", "/v1/screenshot", [&ctx](Request& req) { return screenshot_now(ctx, req); });
+  router.add("GET", "/healthz", [](Request&) -> Task<Response> {
+    json::object o;
+    o["status"] = "ok";
+    co_return json_response(200, o);
+  });
+  router.add("GET", "/readyz", [&ctx](Request&) { return readiness(ctx); });
+  router.add("GET", "/openapi.json",
+             [](Request&) -> Task<Response> { co_return json_response(200, openapi_document()); });
+}
+
+}  // namespace shot::http

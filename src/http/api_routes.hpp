@@ -1,0 +1,30 @@
+#pragma once
+// The routes of DESIGN §5: v1, the seed-compatible ones, health and the API description.
+
+#include <functional>
+
+#include "http/router.hpp"
+#include "service/job_service.hpp"
+
+namespace shot::http {
+
+struct ApiContext {
+  service::JobService& jobs;
+  // Readiness of each dependency: name → error message (empty when fine).
+  std::function<Task<std::vector<std::pair<std::string, std::string>>>()> readiness;
+  std::size_t max_json_depth = 32;
+};
+
+void add_api_routes(Router& router, ApiContext& context);
+void add_seed_routes(Router& router, ApiContext& context);
+
+// The OpenAPI 3 description of every route and capture option.
+json::object openapi_document();
+
+// Capture options from query parameters (GET /v1/screenshot), typed by the
+// options table; unknown parameters other than `reserved` are errors.
+Result<json::object> options_from_query(
+    const std::vector<std::pair<std::string, std::string>>& query,
+    std::span<const std::string_view> reserved);
+
+}  // namespace shot::http

@@ -1,0 +1,116 @@
+#include "capture/options.hpp"
+#include "http/api_routes.hpp"
+
+namespace shot::http {
+namespace {
+
+json::object schema_for(const capture::OptionSpec& s) {
+  json::object o;
+  o["description"] = s.help;
+  switch (s.type) {
+    case capture::OptionType::integer:
+      o["type"] = "integer";
+      o["minimum"] = s.min;
+      o["maximum"] = s.max;
+      break;
+    case capture::OptionType::number:
+      o["type"] = "number";
+      o["minimum"] = s.min;
+      o["maximum"] = s.max;
+      break;
+    case capture::OptionType::boolean:
+      o["type"] = "boolean";
+      break;
+    case capture::OptionType::string:
+      o["type"] = "string";
+      break;
+    case capture::OptionType::enumeration: {
+      o["type"] = "string";
+      json::array e;
+      for (auto c : s.choices)
+        e.emplace_back(json::string(c));
+      o["enum"] = std::move(e);
+      break;
+    }
+    case capture::OptionType::string_list: {
+      o["type"] = "array";
+      json::object items;
+      items["type"] = "string";
+      if (!s.choices.empty()) {
+        json::array e;
+        for (auto c : s.choices)
+          e.emplace_back(json::string(c));
+        items["enum"] = std::move(e);
+      }
+      o["items"] = std::move(items);
+      break;
+    }
+    case capture::OptionType::object:
+      o["type"] = s.name == "cookies" ? "array" : "object";
+      break;
+  }
+  return o;
+}
+
+json::object op(std::string_view summary, std::string_view success) {
+  json::object o, responses, ok, problem;
+  o["summary"] = summary;
+  ok["description"] = success;
+  responses[success.substr(0, 3)] = std::move(ok);
+  problem["description"] = "application/problem+json naming the field at fault";
+  responses["4XX"] = std::move(problem);
+  o["responses"] = std::move(responses);
+  return o;
+}
+
+}  // namespace
+
+json::object openapi_document() {
+  json::object doc, info, paths, components, schemas, options;
+  doc["openapi"] = "3.0.3";
+  info["title"] = "shot";
+  info["version"] = "0.1.0";
+  info["description"] =
+      "Pictures of web pages: one at a time, in batches, from a crawl, or thumbnails.";
+  doc["info"] = std::move(info);
+
+  json::object props;
+  for (auto& s : capture::option_specs())
+    props[s.name] = schema_for(s);
+  options["type"] = "object";
+  options["additionalProperties"] = false;
+  options["properties"] = std::move(props);
+  schemas["CaptureOptions"] = std::move(options);
+  components["schemas"] = std::move(schemas);
+  doc["components"] = std::move(components);
+
+  auto add = [&](std::string_view path, std::string_view method, json::object operation) {
+    if (!paths.contains(path)) paths[path] = json::object();
+    paths[path].as_object()[method] = std::move(operation);
+  };
+  add("/v1/jobs", "post",
+      op("Submit URLs: {urls|url, options, callback_url, cache_ttl_s, fresh}; "
+         "Idempotency-Key header",
+         "202 Accepted: {id, state, status_url}"));
+  add("/v1/jobs", "get", op("Recent jobs, newest first (limit, cursor)", "200 OK"));
+  add("/v1/jobs/{id}", "get", op("A job: state, progress and one entry per URL", "200 OK"));
+  add("/v1/jobs/{id}", "delete", op("Cancel a job", "200 OK"));
+  add("/v1/jobs/{id}/events", "get",
+      op("Server-sent events: progress, then done", "200 text/event-stream"));
+  add("/v1/jobs/{id}/items/{n}", "get", op("The picture of item n", "200 image"));
+  add("/v1/screenshot", "get",
+      op("A picture now: url plus capture options as query parameters (lists comma-separated, "
+         "objects as "
+         "JSON); cache_ttl_s, fresh",
+         "200 image"));
+  add("/healthz", "get", op("Alive", "200 OK"));
+  add("/readyz", "get", op("Ready: browser, store, queue and blobs reachable", "200 OK"));
+  add("/openapi.json", "get", op("This description", "200 OK"));
+  add("/screenshot", "post", op("Seed route: {urls} → the job id as text/plain", "200 OK"));
+  add("/screenshot/{id}", "get", op("Seed route: {url: base64 PNG} when done", "200 OK"));
+  add("/isalive", "get", op("Seed route: {status: idle|in_progress, message}", "200 OK"));
+  doc["paths"] = std::move(paths);
+  return doc;
+}
+
+}  // namespace shot::http

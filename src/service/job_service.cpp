@@ -1,0 +1,401 @@
+#include "service/job_service.hpp"
+
+#include <chrono>
+
+#include "capture/options.hpp"
+#include "core/digest.hpp"
+#include "core/id.hpp"
+#include "core/log.hpp"
+#include "service/job_view.hpp"
+
+namespace shot::service {
+namespace {
+
+std::string message_for(const std::string& job_id, int index) {
+  json::object m;
+  m["job"] = job_id;
+  m["item"] = index;
+  return json::serialize(m);
+}
+
+// Jittered exponential back-off for redelivering an item whose capture failed
+// for a reason that may pass (a crashed browser, a store that was down).
+Millis backoff(int attempt) {
+  auto base = Millis(500) * (1 << std::min(attempt, 6));
+  auto jitter = Millis(std::stoi(random_hex(1), nullptr, 16) * base.count() / 512);
+  return base + jitter;
+}
+
+}  // namespace
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string cache_key(std::string_view url, const json::object& options) {
+  return sha256_hex(std::string(url) + "\n" + capture::canonical_json(options));
+}
+
+// One capture under way that identical requests wait for instead of repeating it.
+struct JobService::Inflight {
+  std::optional<Result<Picture>> result;
+  std::vector<asio::steady_timer*> waiters;
+
+  void settle(const Result<Picture>& r) {
+    result = r;
+    for (auto* t : waiters)
+      t->cancel();
+  }
+  Task<Result<Picture>> wait(Executor ex, Deadline deadline) {
+    if (!result) {
+      asio::steady_timer timer(ex, std::min(deadline.at(), Clock::now() + std::chrono::hours(1)));
+      waiters.push_back(&timer);
+      co_await timer.async_wait(use_task);
+      std::erase(waiters, &timer);
+    }
+    if (result) co_return *result;
+    co_return fail(Errc::timeout, "timed out waiting for an identical capture");
+  }
+};
+
+JobService::JobService(Executor executor, asio::thread_pool& blocking, JobStore& store,
+                       BlobStore& blobs, Queue& queue, CaptureFn capture,
+                       notify::Notifier* notifier, ServiceOptions options, UrlCheck url_check)
+    : executor_(executor),
+      blocking_(blocking),
+      store_(store),
+      blobs_(blobs),
+      queue_(queue),
+      capture_(std::move(capture)),
+      notifier_(notifier),
+      options_(options),
+      url_check_(std::move(url_check)),
+      receivers_(static_cast<std::size_t>(std::max(1, options.workers))) {}
+
+JobService::~JobService() {
+  *alive_ = false;
+  stopping_ = true;
+  receivers_.join();
+}
+
+Task<Result<Submitted>> JobService::submit(SubmitRequest req) {
+  if (req.urls.empty())
+    co_return fail(Errc::invalid_argument, "urls must list at least one URL", "urls");
+  if (req.urls.size() > static_cast<std::size_t>(options_.max_urls_per_job))
+    co_return fail(
+        Errc::invalid_argument,
+        "too many URLs: at most " + std::to_string(options_.max_urls_per_job) + " per job", "urls");
+  std::vector<std::string> urls;
+  for (std::size_t i = 0; i < req.urls.size(); ++i) {
+    std::string field = "urls[" + std::to_string(i) + "]";
+    if (!url_check_) {
+      urls.push_back(req.urls[i]);
+      continue;
+    }
+    auto checked = co_await blocking([&] { return url_check_(req.urls[i]); });
+    if (!checked) co_return fail(checked.error().code, checked.error().message, field);
+    urls.push_back(*checked);
+  }
+  if (auto parsed = capture::parse_options(req.options); !parsed) co_return fail(parsed.error());
+  if (!req.callback_url.empty() && url_check_) {
+    auto checked = co_await blocking([&] { return url_check_(req.callback_url); });
+    if (!checked) co_return fail(checked.error().code, checked.error().message, "callback_url");
+  }
+  int ttl = req.cache_ttl_s.value_or(options_.default_cache_ttl_s);
+  if (ttl < 0 || ttl > options_.max_cache_ttl_s)
+    co_return fail(Errc::invalid_argument,
+                   "cache_ttl_s must be between 0 and " + std::to_string(options_.max_cache_ttl_s),
+                   "cache_ttl_s");
+
+  auto depth = co_await blocking([&] { return queue_.depth(); });
+  if (!depth) co_return fail(Errc::unavailable, "the queue is unavailable");
+  if (*depth + urls.size() > options_.max_queue)
+    co_return fail(Errc::rate_limited, "the queue is full; try again later");
+
+  Job job;
+  job.id = new_id();
+  job.kind = req.kind;
+  json::object settings;
+  settings["options"] = req.options;
+  settings["cache_ttl_s"] = ttl;
+  settings["fresh"] = req.fresh;
+  job.options_json = json::serialize(settings);
+  job.callback_url = req.callback_url;
+  job.idempotency_key = req.idempotency_key;
+  job.request_hash = req.request_hash;
+  job.owner = req.owner;
+  job.created_ms = job.updated_ms = now_ms();
+  for (std::size_t i = 0; i < urls.size(); ++i) {
+    Item item;
+    item.job_id = job.id;
+    item.index = static_cast<int>(i);
+    item.url = urls[i];
+    item.created_ms = job.created_ms;
+    job.items.push_back(std::move(item));
+  }
+  job.total = static_cast<int>(urls.size());
+
+  // Stored before queued: once we answer 202 the job survives anything.
+  auto created = co_await blocking([&] { return store_.create(job); });
+  if (!created) co_return fail(created.error());
+  if (created->existing) {
+    auto existing = co_await get(created->id, false);
+    if (!existing) co_return fail(existing.error());
+    co_return Submitted{std::move(*existing), true};
+  }
+  for (auto& item : job.items) {
+    auto published = co_await publish(job.id, item.index);
+    if (!published) {
+      // Not queued means not accepted: cancel what was stored, say why.
+      co_await blocking([&] { return store_.cancel(job.id, now_ms()); });
+      co_return fail(published.error());
+    }
+  }
+  job.items.clear();
+  co_return Submitted{std::move(job), false};
+}
+
+Task<Result<void>> JobService::publish(const std::string& job_id, int index) {
+  auto message = message_for(job_id, index);
+  co_return co_await blocking([&] { return queue_.publish(message); });
+}
+
+Task<Result<Job>> JobService::get(std::string job_id, bool with_items) {
+  co_return co_await blocking([&] { return store_.get(job_id, with_items); });
+}
+
+Task<Result<JobPage>> JobService::list(ListQuery query) {
+  co_return co_await blocking([&] { return store_.list(query); });
+}
+
+Task<Result<Job>> JobService::cancel(std::string job_id) {
+  co_return co_await blocking([&] { return store_.cancel(job_id, now_ms()); });
+}
+
+Task<Result<Blob>> JobService::read_blob(std::string key) {
+  co_return co_await blocking([&] { return blobs_.get(key); });
+}
+
+Task<Result<Picture>> JobService::produce(const std::string& url, const json::object& options,
+                                          int cache_ttl_s, bool fresh, std::string blob_key) {
+  const std::string key = cache_key(url, options);
+  if (!fresh && cache_ttl_s > 0) {
+    auto hit = co_await blocking([&] { return store_.cache_get(key, now_ms()); });
+    if (hit && *hit) {
+      ++stats_.cache_hits;
+      auto& e = **hit;
+      co_return Picture{e.blob_key, e.content_type, e.bytes, e.width, e.height,
+                        e.sha256,   e.facts_json,   true,    false};
+    }
+    ++stats_.cache_misses;
+  }
+  if (!fresh) {
+    if (auto it = inflight_.find(key); it != inflight_.end()) {
+      ++stats_.coalesced;
+      auto flight = it->second;
+      auto r = co_await flight->wait(executor_, Deadline::in(std::chrono::minutes(5)));
+      if (r) r->coalesced = true;
+      co_return r;
+    }
+  }
+  auto flight = std::make_shared<Inflight>();
+  if (!fresh) inflight_[key] = flight;
+
+  Result<Picture> out = fail(Errc::internal, "not captured");
+  auto parsed = capture::parse_options(options);
+  if (!parsed) {
+    out = fail(parsed.error());
+  } else {
+    ++stats_.busy;
+    auto shot = co_await capture_(url, *parsed);
+    --stats_.busy;
+    ++stats_.captures;
+    if (!shot) {
+      ++stats_.capture_failures;
+      out = fail(shot.error());
+    } else {
+      Picture p;
+      p.blob_key = blob_key + "." + std::string(capture::file_extension(shot->format));
+      p.content_type = capture::mime_type(shot->format);
+      p.bytes = static_cast<std::int64_t>(shot->bytes.size());
+      p.width = shot->width;
+      p.height = shot->height;
+      json::object facts = capture::to_json(shot->facts, shot->timings);
+      facts["attempts"] = shot->attempts;
+      if (shot->truncated) facts["truncated"] = true;
+      if (!shot->trace.empty()) facts["trace"] = shot->trace;
+      p.facts_json = json::serialize(facts);
+      auto stored = co_await blocking([&]() -> Result<void> {
+        p.sha256 = sha256_hex(shot->bytes);
+        if (auto r = blobs_.put(p.blob_key, shot->bytes, p.content_type); !r) return r;
+        if (cache_ttl_s > 0)
+          return store_.cache_put(
+              key, CacheEntry{p.blob_key, p.content_type, p.bytes, p.width, p.height, p.sha256,
+                              p.facts_json, now_ms() + cache_ttl_s * 1000LL});
+        return {};
+      });
+      if (stored)
+        out = std::move(p);
+      else
+        out = fail(stored.error());
+    }
+  }
+  if (!fresh) {
+    flight->settle(out);
+    if (auto it = inflight_.find(key); it != inflight_.end() && it->second == flight)
+      inflight_.erase(it);
+  }
+  co_return out;
+}
+
+Task<Result<Picture>> JobService::capture_now(std::string url, json::object options,
+                                              std::optional<int> cache_ttl_s, bool fresh) {
+  if (url_check_) {
+    auto checked = co_await blocking([&] { return url_check_(url); });
+    if (!checked) co_return fail(checked.error().code, checked.error().message, "url");
+    url = *checked;
+  }
+  if (auto parsed = capture::parse_options(options); !parsed) co_return fail(parsed.error());
+  int ttl = cache_ttl_s.value_or(options_.default_cache_ttl_s);
+  if (ttl < 0 || ttl > options_.max_cache_ttl_s)
+    co_return fail(Errc::invalid_argument, "cache_ttl_s out of range", "cache_ttl_s");
+  co_return co_await produce(url, options, ttl, fresh, "sync/" + cache_key(url, options));
+}
+
+Result<std::size_t> JobService::requeue_unfinished() {
+  auto items = store_.unfinished();
+  if (!items) return fail(items.error());
+  for (auto& ref : *items)
+    if (auto r = queue_.publish(message_for(ref.job_id, ref.index)); !r) return fail(r.error());
+  if (!items->empty()) log::info("requeued {} unfinished items from an earlier run", items->size());
+  return items->size();
+}
+
+void JobService::start_workers() {
+  for (int i = 0; i < options_.workers; ++i)
+    asio::co_spawn(executor_, worker_loop(i), asio::detached);
+}
+
+Task<void> JobService::worker_loop(int id) {
+  auto alive = alive_;
+  ++workers_running_;
+  while (!stopping_) {
+    auto got =
+        co_await offload(receivers_, [this] { return queue_.receive(Deadline::in(Millis(250))); });
+    if (!*alive) co_return;
+    if (!got) {
+      log::warn("worker {}: queue unavailable: {}", id, got.error().message);
+      co_await sleep_for(Millis(500));
+      continue;
+    }
+    if (!*got) continue;
+    Delivery delivery = std::move(**got);
+    auto msg = parse_json(delivery.message());
+    if (!msg || !msg->is_object() || json_string(msg->as_object(), "job").empty()) {
+      log::error("worker {}: dropping a malformed queue message", id);
+      co_await blocking([&] { return delivery.ack(); });
+      continue;
+    }
+    std::string job_id(json_string(msg->as_object(), "job"));
+    int index = static_cast<int>(json_int(msg->as_object(), "item", -1));
+    co_await run_item(job_id, index, delivery.attempt(), delivery);
+  }
+  --workers_running_;
+}
+
+Task<void> JobService::run_item(std::string job_id, int index, int attempt, Delivery& delivery) {
+  auto started = co_await blocking([&] { return store_.start_item(job_id, index, now_ms()); });
+  if (!started) {
+    if (started.error().code == Errc::unavailable) {
+      co_await blocking([&] { return delivery.nack(true, backoff(attempt)); });
+    } else {
+      // Finished, canceled or unknown: a redelivery of work already done.
+      co_await blocking([&] { return delivery.ack(); });
+    }
+    co_return;
+  }
+  Item item = std::move(*started);
+  auto job = co_await get(job_id, false);
+  if (!job) {
+    co_await blocking([&] { return delivery.nack(true, backoff(attempt)); });
+    co_return;
+  }
+  auto settings = parse_json(job->options_json);
+  json::object options;
+  int ttl = 0;
+  bool fresh = false;
+  if (settings && settings->is_object()) {
+    if (auto* o = json_object(settings->as_object(), "options")) options = *o;
+    ttl = static_cast<int>(json_int(settings->as_object(), "cache_ttl_s"));
+    fresh = json_bool(settings->as_object(), "fresh");
+  }
+
+  ItemResult result;
+  result.finished_ms = now_ms();
+  if (item.attempts > options_.delivery_limit) {
+    result.state = ItemState::failed;
+    result.error_code = "gave_up";
+    result.error_message = "gave up after " + std::to_string(item.attempts - 1) + " attempts";
+  } else {
+    auto picture = co_await produce(item.url, options, ttl, fresh,
+                                    "jobs/" + job_id + "/" + std::to_string(index));
+    result.finished_ms = now_ms();
+    if (picture) {
+      result.state = ItemState::succeeded;
+      result.blob_key = picture->blob_key;
+      result.content_type = picture->content_type;
+      result.bytes = picture->bytes;
+      result.width = picture->width;
+      result.height = picture->height;
+      result.sha256 = picture->sha256;
+      result.facts_json = picture->facts_json;
+      result.cached = picture->cached || picture->coalesced;
+    } else if (picture.error().retryable() && item.attempts < options_.delivery_limit) {
+      log::warn("item {}/{} failed ({}); retrying later", job_id, index, picture.error().message);
+      co_await blocking([&] { return store_.requeue_item(job_id, index, now_ms()); });
+      co_await blocking([&] { return delivery.nack(true, backoff(attempt)); });
+      co_return;
+    } else {
+      result.state = ItemState::failed;
+      result.error_code = to_string(picture.error().code);
+      result.error_message = picture.error().message;
+    }
+  }
+  auto finished = co_await blocking([&] { return store_.finish_item(job_id, index, result); });
+  if (!finished) {
+    co_await blocking([&] { return delivery.nack(true, backoff(attempt)); });
+    co_return;
+  }
+  co_await blocking([&] { return delivery.ack(); });
+  if (finished->job_done && notifier_ && !job->callback_url.empty()) {
+    auto full = co_await get(job_id, true);
+    if (full) notifier_->send(job->callback_url, json::serialize(job_to_json(*full)));
+  }
+}
+
+Task<void> JobService::stop(Deadline deadline) {
+  stopping_ = true;
+  while (workers_running_ > 0 && !deadline.expired())
+    co_await sleep_for(Millis(50));
+}
+
+void JobService::start_purger(std::chrono::seconds every) {
+  std::weak_ptr<bool> alive = alive_;
+  asio::co_spawn(
+      executor_,
+      [this, alive, every]() -> Task<void> {
+        while (true) {
+          co_await sleep_for(every);
+          auto token = alive.lock();
+          if (!token || !*token || stopping_) co_return;
+          auto keys = co_await blocking([&] { return store_.purge_expired(now_ms(), 0); });
+          if (!keys) continue;
+          for (auto& k : *keys)
+            co_await blocking([&] { return blobs_.remove(k); });
+        }
+      },
+      asio::detached);
+}
+
+}  // namespace shot::service

@@ -1,0 +1,140 @@
+#pragma once
+// Jobs: a job is stored before it is queued; workers take items from the
+// queue, capture (or reuse a cached or in-flight capture of the same URL and
+// options), store the picture, finish the item, and ack. Delivery is at
+// least once; blob keys derive from job and item, so a redelivery overwrites.
+
+#include <functional>
+#include <map>
+#include <memory>
+
+#include "blob/blob_store.hpp"
+#include "capture/capturer.hpp"
+#include "core/asio.hpp"
+#include "notify/notifier.hpp"
+#include "queue/queue.hpp"
+#include "store/job_store.hpp"
+
+namespace shot::service {
+
+using CaptureFn = std::function<Task<Result<capture::CaptureResult>>(
+    std::string url, capture::CaptureOptions options)>;
+// Checks a user-submitted URL before it is accepted (egress policy); empty = allow.
+using UrlCheck = std::function<Result<std::string>(std::string_view url)>;
+
+struct ServiceOptions {
+  int max_urls_per_job = 1000;
+  std::size_t max_queue = 10'000;
+  int default_cache_ttl_s = 3600;
+  int max_cache_ttl_s = 30 * 86400;
+  int delivery_limit = 5;  // attempts before an item is failed for good
+  int workers = 2;         // captures at once (tabs)
+};
+
+struct SubmitRequest {
+  JobKind kind = JobKind::screenshot;
+  std::vector<std::string> urls;
+  json::object options;
+  std::string callback_url;
+  std::optional<int> cache_ttl_s;
+  bool fresh = false;
+  std::string idempotency_key;
+  std::string request_hash;
+  std::string owner;
+};
+
+struct Submitted {
+  Job job;
+  bool existing = false;
+};
+
+// A stored picture: where it is and what it is.
+struct Picture {
+  std::string blob_key;
+  std::string content_type;
+  std::int64_t bytes = 0;
+  int width = 0, height = 0;
+  std::string sha256;
+  std::string facts_json;
+  bool cached = false;     // served from the cache
+  bool coalesced = false;  // shared with an identical capture already running
+};
+
+struct ServiceStats {
+  std::int64_t captures = 0, capture_failures = 0;
+  std::int64_t cache_hits = 0, cache_misses = 0, coalesced = 0;
+  int busy = 0;
+};
+
+class JobService {
+ public:
+  JobService(Executor executor, asio::thread_pool& blocking, JobStore& store, BlobStore& blobs,
+             Queue& queue, CaptureFn capture, notify::Notifier* notifier, ServiceOptions options,
+             UrlCheck url_check = {});
+  ~JobService();
+
+  // Validates, stores, then queues. Errors name the field at fault.
+  Task<Result<Submitted>> submit(SubmitRequest request);
+  Task<Result<Job>> get(std::string job_id, bool with_items = true);
+  Task<Result<JobPage>> list(ListQuery query);
+  Task<Result<Job>> cancel(std::string job_id);
+
+  // The synchronous path (GET /v1/screenshot): a picture now, cached and coalesced.
+  Task<Result<Picture>> capture_now(std::string url, json::object options,
+                                    std::optional<int> cache_ttl_s, bool fresh);
+
+  // Queues again the unfinished items of an earlier run. Blocking; call it at
+  // start-up before the server accepts jobs, or new jobs would be queued twice.
+  Result<std::size_t> requeue_unfinished();
+  // Workers: take items from the queue until stop().
+  void start_workers();
+  // Stops taking items; waits for running captures until `deadline`.
+  Task<void> stop(Deadline deadline);
+  // Deletes expired cache entries (and their blobs) now and then.
+  void start_purger(std::chrono::seconds every);
+
+  // A stored picture's bytes, read off the I/O thread.
+  Task<Result<Blob>> read_blob(std::string key);
+
+  ServiceStats stats() const { return stats_; }
+  std::size_t running_captures() const { return static_cast<std::size_t>(stats_.busy); }
+  JobStore& store() { return store_; }
+  BlobStore& blobs() { return blobs_; }
+  Queue& queue() { return queue_; }
+
+ private:
+  struct Inflight;
+  Task<void> worker_loop(int id);
+  Task<void> run_item(std::string job_id, int index, int attempt, Delivery& delivery);
+  Task<Result<Picture>> produce(const std::string& url, const json::object& options,
+                                int cache_ttl_s, bool fresh, std::string blob_key);
+  Task<Result<void>> publish(const std::string& job_id, int index);
+
+  template <class F>
+  auto blocking(F f) {
+    return offload(blocking_, std::move(f));
+  }
+
+  Executor executor_;
+  asio::thread_pool& blocking_;
+  JobStore& store_;
+  BlobStore& blobs_;
+  Queue& queue_;
+  CaptureFn capture_;
+  notify::Notifier* notifier_;
+  ServiceOptions options_;
+  UrlCheck url_check_;
+  asio::thread_pool receivers_;  // blocking Queue::receive, one thread per worker
+  std::map<std::string, std::shared_ptr<Inflight>> inflight_;
+  ServiceStats stats_;
+  bool stopping_ = false;
+  int workers_running_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+// The cache key of a capture: the normalized URL and the canonical options.
+std::string cache_key(std::string_view url, const json::object& options);
+
+std::int64_t now_ms();
+
+}  // namespace shot::service
