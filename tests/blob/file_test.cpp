@@ -4,7 +4,7 @@
 
 #include "blob/file/file_blob_store.hpp"
 #include "blob_store_conformance.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace shot {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "job_store_conformance.hpp"
 #include "store/sqlite/sqlite_job_store.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace shot {
 namespace {
