@@ -315,5 +315,69 @@ TEST_F(ServeTest, ShotSubmitWritesEveryPicture) {
   EXPECT_EQ(std::system(bad.c_str()), 0);
 }
 
+TEST_F(ServeTest, EventsStreamProgressUntilDone) {
+  ServeProcess shot(args());
+  ASSERT_TRUE(shot.start());
+  auto created = shot.post("/v1/jobs", R"({"urls":[")" + pages_.url("/slow/800") + R"(",")" +
+                                           pages_.url("/c/123456") + R"("]})");
+  std::string id(json_string(created.json(), "id"));
+  auto events = shot.get("/v1/jobs/" + id + "/events");  // the stream ends with the job
+  ASSERT_EQ(events.status, 200);
+  EXPECT_NE(events.content_type.find("text/event-stream"), std::string::npos);
+  EXPECT_NE(events.body.find("event: progress"), std::string::npos) << events.body;
+  auto done = events.body.find("event: done");
+  ASSERT_NE(done, std::string::npos) << events.body;
+  auto data = events.body.substr(done);
+  data = data.substr(data.find("data: ") + 6);
+  auto final_state = parse_json(data.substr(0, data.find('\n')));
+  ASSERT_TRUE(final_state);
+  EXPECT_EQ(json_string(final_state->as_object(), "state"), "succeeded");
+}
+
+TEST_F(ServeTest, CancelAndListJobs) {
+  ServeProcess shot(args({"--tabs", "1"}));
+  ASSERT_TRUE(shot.start());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto r = shot.post(
+        "/v1/jobs", R"({"urls":[")" + pages_.url("/slow/" + std::to_string(1500 + i)) + R"("]})");
+    ids.emplace_back(json_string(r.json(), "id"));
+  }
+  auto canceled = shot.del("/v1/jobs/" + ids[2]);
+  EXPECT_EQ(canceled.status, 200);
+  EXPECT_EQ(json_string(canceled.json(), "state"), "canceled");
+  auto page = shot.get("/v1/jobs?limit=2").json();
+  auto& jobs = page.at("jobs").as_array();
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(json_string(jobs[0].as_object(), "id"), ids[2]);  // newest first
+  EXPECT_EQ(json_string(jobs[1].as_object(), "id"), ids[1]);
+  auto rest =
+      shot.get("/v1/jobs?limit=2&cursor=" + std::string(json_string(page, "next_cursor"))).json();
+  ASSERT_EQ(rest.at("jobs").as_array().size(), 1u);
+  EXPECT_EQ(json_string(rest.at("jobs").as_array()[0].as_object(), "id"), ids[0]);
+  shot.wait_job(ids[1]);
+  EXPECT_EQ(pages_.hits("/slow/1502"), 0);                // the canceled job never reached Chromium
+  EXPECT_EQ(shot.del("/v1/jobs/" + ids[1]).status, 409);  // already finished
+}
+
+TEST_F(ServeTest, OpenApiDescribesEveryRouteAndOption) {
+  ServeProcess shot(args());
+  ASSERT_TRUE(shot.start());
+  auto doc = shot.get("/openapi.json").json();
+  auto& paths = doc.at("paths").as_object();
+  for (auto path :
+       {"/v1/jobs", "/v1/jobs/{id}", "/v1/jobs/{id}/events", "/v1/jobs/{id}/items/{n}",
+        "/v1/screenshot", "/healthz", "/readyz", "/screenshot", "/screenshot/{id}", "/isalive"})
+    EXPECT_TRUE(paths.contains(path)) << path;
+  auto& options =
+      doc.at("components").at("schemas").at("CaptureOptions").at("properties").as_object();
+  for (auto name : {"width", "full_page", "format", "wait_until", "block_resources", "basic_auth",
+                    "timeout_ms"})
+    EXPECT_TRUE(options.contains(name)) << name;
+  auto ready = shot.get("/readyz");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_EQ(json_string(*json_object(ready.json(), "checks"), "browser"), "ok");
+}
+
 }  // namespace
 }  // namespace shot::testing
