@@ -486,6 +486,40 @@ TEST_F(ServerTest, CountsRequestsByRouteAndStatus) {
   EXPECT_EQ(stats.connections_open, 0u);
 }
 
+TEST_F(ServerTest, ConnectionsBeyondTheLimitWaitForAFreeSlot) {
+  ServerOptions options;
+  options.max_connections = 1;
+  start(options);
+  TestClient first(port_);
+  ASSERT_TRUE(first.send(request("GET", "/hello")));
+  ASSERT_TRUE(first.read_response());
+  // The second connection sits in the kernel's backlog while the first is open.
+  TestClient second(port_, 300ms);
+  ASSERT_TRUE(second.connected());
+  ASSERT_TRUE(second.send(request("GET", "/hello")));
+  EXPECT_FALSE(second.read_response());
+  first.close();
+  TestClient third(port_, 5s);  // accepted once `second` is served or gone
+  auto begin = Clock::now();
+  second.close();
+  ASSERT_TRUE(third.send(request("GET", "/hello")));
+  auto r = third.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_LT(Clock::now() - begin, 4s);
+}
+
+TEST_F(ServerTest, Http10GetsAnAnswerAndAClose) {
+  start();
+  TestClient c(port_);
+  ASSERT_TRUE(c.send("GET /hello HTTP/1.0\r\n\r\n"));
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "hello");
+  EXPECT_TRUE(c.closed_within(5s));
+}
+
 TEST(ServerStart, AddressInUseIsAClearError) {
   asio::io_context io;
   Router router;
