@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "core/asio.hpp"
+#include "core/deadline.hpp"
 
 #define CO_ASSERT_TRUE(cond)                  \
   if (!(cond)) {                              \
