@@ -329,5 +329,28 @@ TEST_F(CaptureTest, ClipAndOmitBackground) {
   EXPECT_EQ(picture(*transparent).at(600, 600)[3], 0);
 }
 
+TEST_F(CaptureTest, BrowserIsRecycledAfterItsPageBudget) {
+  browser::PoolOptions o;
+  o.tabs = 1;
+  o.recycle_after = 2;  // pages per browser, prepared ones included
+  browser::PagePool pool(io_->get_executor(), o);
+  Capturer capturer(pool);
+  server_.page("/", solid_page("#00ff00"));
+  auto options = parse_options(parse_json(R"({"wait_until": "load"})")->as_object());
+  std::vector<pid_t> pids;
+  bool ok = testing::run_task(*io_, [&]() -> Task<void> {
+    for (int i = 0; i < 4; ++i) {
+      auto r = co_await capturer.capture(server_.url("/"), *options);
+      CO_ASSERT_OK(r);
+      EXPECT_TRUE(near(picture(*r).at(10, 10), 0, 255, 0));
+      pids.push_back(pool.current_browser()->pid());
+    }
+  });
+  ASSERT_TRUE(ok);
+  EXPECT_GE(pool.stats().browser_launches, 2);
+  EXPECT_NE(pids.front(), pids.back());
+  pool.shutdown();
+}
+
 }  // namespace
 }  // namespace shot::capture
