@@ -5,6 +5,7 @@
 #include <map>
 
 #include "app/capture_command.hpp"
+#include "app/keys_command.hpp"
 #include "app/serve_command.hpp"
 #include "app/submit_command.hpp"
 #include "browser/chromium_process.hpp"
@@ -181,6 +182,32 @@ int run_cli(int argc, char** argv) {
                    "on SIGTERM, how long running captures may finish")
       ->envname("SHOT_DRAIN_SECONDS")
       ->capture_default_str();
+  serve
+      ->add_option("--api-keys-file", sc.api_keys_file,
+                   "require API keys: a file of `NAME SHA256HEX` lines (see `shot keys new`)")
+      ->envname("SHOT_API_KEYS_FILE");
+  serve
+      ->add_option("--signing-secret", sc.signing_secret,
+                   "HMAC secret for signed GET /v1/screenshot URLs (docs/security.md)")
+      ->envname("SHOT_SIGNING_SECRET");
+  serve->add_option("--rate-per-second", sc.rate_per_second, "requests a second per API key")
+      ->envname("SHOT_RATE_PER_SECOND")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve->add_option("--rate-burst", sc.rate_burst, "requests at once per API key (bucket size)")
+      ->envname("SHOT_RATE_BURST")
+      ->check(CLI::Range(1.0, 1e9))
+      ->capture_default_str();
+  serve
+      ->add_option("--max-jobs-per-key", sc.max_jobs_per_key,
+                   "unfinished jobs per API key before new ones get 429 (0: no cap)")
+      ->envname("SHOT_MAX_JOBS_PER_KEY")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  serve
+      ->add_flag("--no-seed-routes", sc.no_seed_routes,
+                 "do not serve the seed-compatible routes (they take no API keys)")
+      ->envname("SHOT_NO_SEED_ROUTES");
   serve->callback([&] { exit_code = run_serve(sc); });
 
   auto* submit = app.add_subcommand(
@@ -206,6 +233,14 @@ int run_cli(int argc, char** argv) {
     sub.options = std::move(*o);
     exit_code = run_submit(sub);
   });
+
+  auto* keys = app.add_subcommand("keys", "Manage API keys");
+  keys->require_subcommand(1);
+  auto* keys_new =
+      keys->add_subcommand("new", "Print a fresh API key and its line for --api-keys-file");
+  std::string key_name;
+  keys_new->add_option("name", key_name, "the key's name (letters, digits, . _ -)")->required();
+  keys_new->callback([&] { exit_code = run_keys_new(key_name, std::cout, std::cerr); });
 
   CLI11_PARSE(app, argc, argv);
   return exit_code;

@@ -9,6 +9,7 @@
 #include "capture/capturer.hpp"
 #include "core/id.hpp"
 #include "core/log.hpp"
+#include "http/access.hpp"
 #include "http/api_routes.hpp"
 #include "http/server.hpp"
 #include "net/egress_policy.hpp"
@@ -123,8 +124,30 @@ int run_serve(const ServeConfig& config) {
         checks.emplace_back("blobs", b ? "" : b.error().message);
         co_return checks;
       }};
+  std::optional<http::AccessControl> access;
+  if (!config.api_keys_file.empty()) {
+    auto keys = http::KeyRing::load(config.api_keys_file);
+    if (!keys) return fatal(keys.error().message);
+    if (keys->size() == 0) return fatal(config.api_keys_file + " holds no keys");
+    auto lookup = [&jobs](std::string id) -> Task<Result<http::JobFacts>> {
+      auto job = co_await jobs.get(std::move(id), false);
+      if (!job) co_return fail(job.error());
+      co_return http::JobFacts{.owner = job->owner, .finished = is_terminal(job->state)};
+    };
+    access.emplace(std::move(*keys),
+                   http::AccessOptions{.rate_per_second = config.rate_per_second,
+                                       .rate_burst = config.rate_burst,
+                                       .max_jobs_per_key = config.max_jobs_per_key,
+                                       .signing_secret = config.signing_secret},
+                   lookup);
+    context.access = &*access;
+    log::info("API keys: {} from {}; signed URLs {}", access->keys().size(), config.api_keys_file,
+              config.signing_secret.empty() ? "off" : "on");
+  } else if (!config.signing_secret.empty()) {
+    log::warn("--signing-secret has no effect without --api-keys-file: the API is open");
+  }
   http::add_api_routes(router, context);
-  http::add_seed_routes(router, context);
+  if (!config.no_seed_routes) http::add_seed_routes(router, context);
   http::Server server(io.get_executor(), {.listen = config.listen}, router);
   if (auto started = server.start(); !started) return fatal(started.error().message);
   log::info("shot serving on {} (port {}), {} tabs, data in {}", config.listen, server.port(),

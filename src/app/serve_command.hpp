@@ -21,6 +21,13 @@ struct ServeConfig {
   std::string webhook_secret;
   std::string log_format = "text";
   int drain_seconds = 30;
+  // Access control (docs/security.md): with a keys file every /v1 route needs a key.
+  std::string api_keys_file;
+  std::string signing_secret;
+  double rate_per_second = 10;
+  double rate_burst = 20;
+  int max_jobs_per_key = 10;
+  bool no_seed_routes = false;
 };
 
 // Runs the HTTP API, workers, embedded queue and stores until SIGTERM/SIGINT.

@@ -5,6 +5,7 @@
 #include "capture/options.hpp"
 #include "core/digest.hpp"
 #include "core/log.hpp"
+#include "http/access.hpp"
 #include "service/job_view.hpp"
 
 namespace shot::http {
@@ -12,8 +13,8 @@ namespace {
 
 using service::JobService;
 
-constexpr std::string_view kScreenshotReserved[] = {"url", "cache_ttl_s", "fresh", "key",
-                                                    "signature"};
+constexpr std::string_view kScreenshotReserved[] = {"url", "cache_ttl_s", "fresh",
+                                                    "key", "signature",   "expires"};
 
 Result<json::object> body_object(const Request& req, std::size_t max_depth) {
   auto v = parse_json(req.body, {.max_depth = max_depth});
@@ -112,6 +113,7 @@ Task<Response> create_job(ApiContext& ctx, Request& req) {
     submit->idempotency_key = *key;
     submit->request_hash = sha256_hex(req.body);
   }
+  submit->owner = req.principal;
   auto done = co_await ctx.jobs.submit(std::move(*submit));
   if (!done) co_return problem_from(done.error());
   json::object out;
@@ -182,6 +184,7 @@ Task<Response> list_jobs(ApiContext& ctx, Request& req) {
     }
   }
   if (auto cursor = req.query_param("cursor")) q.cursor = *cursor;
+  q.owner = req.principal;  // with API keys, each key sees its own jobs
   auto page = co_await ctx.jobs.list(q);
   if (!page) co_return problem_from(page.error());
   json::array jobs;
@@ -279,21 +282,30 @@ Result<json::object> options_from_query(
 }
 
 void add_api_routes(Router& router, ApiContext& ctx) {
-  router.add("POST", "/v1/jobs", [&ctx](Request& req) { return create_job(ctx, req); });
-  router.add("GET", "/v1/jobs", [&ctx](Request& req) { return list_jobs(ctx, req); });
-  router.add("GET", "/v1/jobs/{id}", [&ctx](Request& req) -> Task<Response> {
-    auto job = co_await ctx.jobs.get(req.params["id"], true);
-    if (!job) co_return problem_from(job.error());
-    co_return json_response(200, service::job_to_json(*job));
-  });
-  router.add("DELETE", "/v1/jobs/{id}", [&ctx](Request& req) -> Task<Response> {
-    auto job = co_await ctx.jobs.cancel(req.params["id"]);
-    if (!job) co_return problem_from(job.error());
-    co_return json_response(200, service::job_to_json(*job));
-  });
-  router.add("GET", "/v1/jobs/{id}/events", [&ctx](Request& req) { return job_events(ctx, req); });
-  router.add("GET", "/v1/jobs/{id}/items/{n}", [&ctx](Request& req) { return job_item(ctx, req); });
-  router.add("GET", "/v1/screenshot", [&ctx](Request& req) { return screenshot_now(ctx, req); });
+  // Every /v1 route sits behind the access guard when keys are configured.
+  auto guard = [&ctx](Scope scope, Handler h) {
+    return ctx.access ? guarded(std::move(h), *ctx.access, scope) : h;
+  };
+  router.add("POST", "/v1/jobs",
+             guard(Scope::create_job, [&ctx](Request& req) { return create_job(ctx, req); }));
+  router.add("GET", "/v1/jobs",
+             guard(Scope::api, [&ctx](Request& req) { return list_jobs(ctx, req); }));
+  router.add("GET", "/v1/jobs/{id}", guard(Scope::job, [&ctx](Request& req) -> Task<Response> {
+               auto job = co_await ctx.jobs.get(req.params["id"], true);
+               if (!job) co_return problem_from(job.error());
+               co_return json_response(200, service::job_to_json(*job));
+             }));
+  router.add("DELETE", "/v1/jobs/{id}", guard(Scope::job, [&ctx](Request& req) -> Task<Response> {
+               auto job = co_await ctx.jobs.cancel(req.params["id"]);
+               if (!job) co_return problem_from(job.error());
+               co_return json_response(200, service::job_to_json(*job));
+             }));
+  router.add("GET", "/v1/jobs/{id}/events",
+             guard(Scope::job, [&ctx](Request& req) { return job_events(ctx, req); }));
+  router.add("GET", "/v1/jobs/{id}/items/{n}",
+             guard(Scope::job, [&ctx](Request& req) { return job_item(ctx, req); }));
+  router.add("GET", "/v1/screenshot",
+             guard(Scope::signed_get, [&ctx](Request& req) { return screenshot_now(ctx, req); }));
   router.add("GET", "/healthz", [](Request&) -> Task<Response> {
     json::object o;
     o["status"] = "ok";

@@ -8,11 +8,15 @@
 
 namespace shot::http {
 
+class AccessControl;
+
 struct ApiContext {
   service::JobService& jobs;
   // Readiness of each dependency: name → error message (empty when fine).
   std::function<Task<std::vector<std::pair<std::string, std::string>>>()> readiness;
   std::size_t max_json_depth = 32;
+  // API keys, rate limits, signed URLs for every /v1 route; null: open (http/access.hpp).
+  AccessControl* access = nullptr;
 };
 
 void add_api_routes(Router& router, ApiContext& context);

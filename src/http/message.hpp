@@ -37,6 +37,7 @@ struct Request {
   std::string remote_address;                 // the peer's IP address
   std::string request_id;                     // X-Request-Id when sane, else a new id
   std::map<std::string, std::string> params;  // path parameters bound by the router, decoded
+  std::string principal;  // the API key name the access guard let in; empty when open
 
   // The first header called `name` (any case).
   std::optional<std::string_view> header(std::string_view name) const;
