@@ -13,6 +13,7 @@
 #include "http/api_routes.hpp"
 #include "http/server.hpp"
 #include "net/egress_policy.hpp"
+#include "net/egress_proxy.hpp"
 #include "net/http_client.hpp"
 #include "net/url.hpp"
 #include "notify/webhook.hpp"
@@ -78,6 +79,11 @@ int run_serve(const ServeConfig& config) {
   browser::PoolOptions pool_options;
   pool_options.tabs = config.tabs > 0 ? config.tabs : cores;
   pool_options.chromium.executable = *chromium;
+  // Chromium reaches the network only through shot's proxy, which applies the
+  // egress policy to every request after DNS (DESIGN.md §7).
+  net::EgressProxy egress_proxy(io.get_executor(), blocking, *policy);
+  if (auto started = egress_proxy.start(); !started) return fatal(started.error().message);
+  pool_options.chromium.proxy_server = egress_proxy.url();
   browser::PagePool pool(io.get_executor(), pool_options);
   capture::Capturer capturer(pool);
 

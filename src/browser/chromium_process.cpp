@@ -56,6 +56,13 @@ std::vector<std::string> base_flags(const ChromiumOptions& o,
   if (!o.proxy_server.empty()) {
     f.push_back("--proxy-server=" + o.proxy_server);
     f.push_back("--proxy-bypass-list=<-loopback>");
+    // The proxy resolves and checks every name; Chromium resolves none itself
+    // (prefetch, preconnect, anything that would skip the proxy), speaks no
+    // QUIC and sends WebRTC UDP only through the proxy, i.e. not at all.
+    f.push_back("--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1");
+    f.push_back("--dns-prefetch-disable");
+    f.push_back("--disable-quic");
+    f.push_back("--force-webrtc-ip-handling-policy=disable_non_proxied_udp");
   }
   for (auto& a : o.extra_args)
     f.push_back(a);
