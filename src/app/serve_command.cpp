@@ -2,7 +2,9 @@
 
 #include <boost/asio/signal_set.hpp>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "browser/page_pool.hpp"
@@ -11,6 +13,7 @@
 #include "core/log.hpp"
 #include "http/access.hpp"
 #include "http/api_routes.hpp"
+#include "http/metrics.hpp"
 #include "http/server.hpp"
 #include "net/egress_policy.hpp"
 #include "net/egress_proxy.hpp"
@@ -39,6 +42,89 @@ Result<void> check_data_dir(const std::string& dir) {
     return {};
   }
   return fail(Errc::unavailable, "--data-dir " + dir + " is not writable");
+}
+
+// Resident memory of Chromium: every process in the browser's process group.
+double chromium_rss_bytes(pid_t group) {
+  if (group <= 0) return 0;
+  double total = 0;
+  for (auto& entry : std::filesystem::directory_iterator("/proc")) {
+    auto name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string s((std::istreambuf_iterator<char>(stat)), {});
+    auto close = s.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(s.substr(close + 2));
+    std::string state;
+    long ppid = 0, pgrp = 0;
+    fields >> state >> ppid >> pgrp;
+    if (pgrp != group) continue;
+    std::ifstream status(entry.path() / "status");
+    for (std::string line; std::getline(status, line);)
+      if (line.rfind("VmRSS:", 0) == 0) total += std::stod(line.substr(6)) * 1024;
+  }
+  return total;
+}
+
+std::vector<http::MetricFamily> application_metrics(const service::JobService& jobs,
+                                                    const browser::PagePool& pool,
+                                                    const notify::WebhookNotifier& notifier,
+                                                    const net::ProxyStats& proxy,
+                                                    const Result<std::size_t>& depth) {
+  auto s = jobs.stats();
+  auto p = pool.stats();
+  auto& w = notifier.stats();
+  std::vector<http::MetricFamily> out;
+  http::MetricFamily captures{"shot_captures_total", "Captures by outcome.", "counter", {}};
+  captures.samples.emplace_back("outcome=\"ok\"",
+                                static_cast<double>(s.captures - s.capture_failures));
+  for (auto& [code, n] : s.failures_by_code)
+    captures.samples.emplace_back("outcome=\"" + code + "\"", static_cast<double>(n));
+  out.push_back(std::move(captures));
+  out.push_back({"shot_cache_total",
+                 "Pictures served from the cache, captured, or shared with a running capture.",
+                 "counter",
+                 {{"result=\"hit\"", static_cast<double>(s.cache_hits)},
+                  {"result=\"miss\"", static_cast<double>(s.cache_misses)},
+                  {"result=\"coalesced\"", static_cast<double>(s.coalesced)}}});
+  out.push_back({"shot_queue_depth",
+                 "Captures waiting in the queue.",
+                 "gauge",
+                 {{"", depth ? static_cast<double>(*depth) : -1.0}}});
+  out.push_back({"shot_tabs",
+                 "Browser tabs by state.",
+                 "gauge",
+                 {{"state=\"busy\"", static_cast<double>(p.busy)},
+                  {"state=\"idle\"", static_cast<double>(p.tabs - p.busy)}}});
+  out.push_back({"shot_browser_restarts_total",
+                 "Chromium processes started to replace a dead or recycled one.",
+                 "counter",
+                 {{"", static_cast<double>(p.browser_restarts)}}});
+  out.push_back({"shot_chromium_resident_bytes",
+                 "Resident memory of all Chromium processes.",
+                 "gauge",
+                 {{"", chromium_rss_bytes(p.browser_pid)}}});
+  out.push_back({"shot_webhooks_total",
+                 "Webhook deliveries by outcome.",
+                 "counter",
+                 {{"outcome=\"delivered\"", static_cast<double>(w.delivered.load())},
+                  {"outcome=\"retried\"", static_cast<double>(w.retried.load())},
+                  {"outcome=\"failed\"", static_cast<double>(w.failed.load())}}});
+  out.push_back({"shot_egress_requests_total",
+                 "Requests of pages through the egress proxy by outcome.",
+                 "counter",
+                 {{"outcome=\"forwarded\"", static_cast<double>(proxy.requests - proxy.blocked -
+                                                                proxy.failed - proxy.over_limit)},
+                  {"outcome=\"blocked\"", static_cast<double>(proxy.blocked)},
+                  {"outcome=\"failed\"", static_cast<double>(proxy.failed)},
+                  {"outcome=\"over_limit\"", static_cast<double>(proxy.over_limit)}}});
+  out.push_back({"shot_egress_bytes_total",
+                 "Bytes through the egress proxy.",
+                 "counter",
+                 {{"direction=\"up\"", static_cast<double>(proxy.bytes_up)},
+                  {"direction=\"down\"", static_cast<double>(proxy.bytes_down)}}});
+  return out;
 }
 
 }  // namespace
@@ -155,6 +241,10 @@ int run_serve(const ServeConfig& config) {
   http::add_api_routes(router, context);
   if (!config.no_seed_routes) http::add_seed_routes(router, context);
   http::Server server(io.get_executor(), {.listen = config.listen}, router);
+  http::add_metrics_route(router, server, [&]() -> Task<std::vector<http::MetricFamily>> {
+    co_return application_metrics(jobs, pool, notifier, egress_proxy.stats(),
+                                  co_await offload(blocking, [&] { return (*queue)->depth(); }));
+  });
   if (auto started = server.start(); !started) return fatal(started.error().message);
   log::info("shot serving on {} (port {}), {} tabs, data in {}", config.listen, server.port(),
             pool_options.tabs, config.data_dir);

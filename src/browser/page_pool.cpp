@@ -78,6 +78,10 @@ Task<Result<Lease>> PagePool::acquire(Deadline deadline) {
   auto browser = co_await running_browser(deadline);
   if (!browser) co_return fail(browser.error());
   std::unique_ptr<Page> page;
+  // A page being prepared arrives sooner than one opened now, and opening
+  // another would double the work (contexts cost CPU, not just time).
+  while (ready_.empty() && preparing_ > 0 && !deadline.expired())
+    co_await wait_for_prepared(deadline);
   while (!ready_.empty() && !page) {
     auto candidate = std::move(ready_.front());
     ready_.pop_front();
@@ -117,9 +121,23 @@ void PagePool::refill() {
           if (token.expired() || !*token.lock()) co_return;
           --preparing_;
           if (page && browser == browser_) ready_.push_back(std::move(*page));
+          prepared_changed();
         },
         asio::detached);
   }
+}
+
+Task<void> PagePool::wait_for_prepared(Deadline deadline) {
+  asio::steady_timer timer(executor_,
+                           std::min(deadline.at(), Clock::now() + std::chrono::hours(1)));
+  prepared_waiters_.push_back(&timer);
+  co_await timer.async_wait(use_task);
+  std::erase(prepared_waiters_, &timer);
+}
+
+void PagePool::prepared_changed() {
+  for (auto* t : prepared_waiters_)
+    t->cancel();
 }
 
 Task<Result<void>> PagePool::check_health(Deadline deadline) {

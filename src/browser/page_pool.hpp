@@ -74,6 +74,9 @@ class PagePool {
   void give_back();
   Task<Result<std::shared_ptr<Browser>>> running_browser(Deadline deadline);
   void refill();
+  // Waits until a page being prepared is ready (or failed), or `deadline`.
+  Task<void> wait_for_prepared(Deadline deadline);
+  void prepared_changed();
 
   Executor executor_;
   PoolOptions options_;
@@ -82,6 +85,7 @@ class PagePool {
   std::shared_ptr<Browser> browser_;
   std::deque<std::unique_ptr<Page>> ready_;
   int preparing_ = 0;
+  std::vector<asio::steady_timer*> prepared_waiters_;
   int busy_ = 0;
   int launches_ = 0;
   bool shut_ = false;

@@ -40,6 +40,17 @@ struct Run {
   // Network activity of this page, for the readiness wait and the HTTP status.
   std::unordered_set<std::string> inflight;
   Clock::time_point last_activity = Clock::now();
+  // Listeners this capture added: removed with it, since the session may
+  // outlive the capture (closing happens in the background) and they hold `this`.
+  std::vector<int> listeners;
+
+  void listen(std::string method, cdp::Listener fn) {
+    listeners.push_back(session.on(std::move(method), std::move(fn)));
+  }
+  ~Run() {
+    for (int id : listeners)
+      session.off(id);
+  }
 };
 
 using Step = Task<Result<void>> (*)(Run&);
@@ -157,7 +168,7 @@ Task<Result<void>> emulate(Run& run) {
     for (auto& t : o.block_resources)
       blocked.insert(resource_type_cdp(t));
     std::weak_ptr<cdp::Session> weak = s.shared_from_this();
-    s.on("Fetch.requestPaused", [weak, blocked](const json::object& p) {
+    run.listen("Fetch.requestPaused", [weak, blocked](const json::object& p) {
       auto session = weak.lock();
       if (!session) return;
       std::string id(json_string(p, "requestId"));
@@ -169,7 +180,7 @@ Task<Result<void>> emulate(Run& run) {
     });
     if (o.basic_auth) {
       auto [user, pass] = *o.basic_auth;
-      s.on("Fetch.authRequired", [weak, user, pass](const json::object& p) {
+      run.listen("Fetch.authRequired", [weak, user, pass](const json::object& p) {
         auto session = weak.lock();
         if (!session) return;
         json::object answer =
@@ -186,8 +197,7 @@ Task<Result<void>> emulate(Run& run) {
 }
 
 void track_network(Run& run) {
-  auto& s = run.session;
-  s.on("Network.requestWillBeSent", [&run](const json::object& p) {
+  run.listen("Network.requestWillBeSent", [&run](const json::object& p) {
     run.inflight.insert(std::string(json_string(p, "requestId")));
     run.last_activity = Clock::now();
   });
@@ -195,9 +205,9 @@ void track_network(Run& run) {
     run.inflight.erase(std::string(json_string(p, "requestId")));
     run.last_activity = Clock::now();
   };
-  s.on("Network.loadingFinished", done);
-  s.on("Network.loadingFailed", done);
-  s.on("Network.responseReceived", [&run](const json::object& p) {
+  run.listen("Network.loadingFinished", done);
+  run.listen("Network.loadingFailed", done);
+  run.listen("Network.responseReceived", [&run](const json::object& p) {
     // The main document's response: its status is the page's HTTP status.
     if (json_string(p, "type") != "Document" || json_string(p, "frameId") != run.target_id) return;
     if (auto* resp = json_object(p, "response")) {
@@ -206,8 +216,8 @@ void track_network(Run& run) {
     }
   });
   // Long-lived streams never finish; they must not hold the page "busy".
-  s.on("Network.eventSourceMessageReceived", done);
-  s.on("Network.webSocketCreated", done);
+  run.listen("Network.eventSourceMessageReceived", done);
+  run.listen("Network.webSocketCreated", done);
 }
 
 Task<Result<void>> navigate(Run& run) {

@@ -213,6 +213,7 @@ Task<Result<Picture>> JobService::produce(const std::string& url, const json::ob
     ++stats_.captures;
     if (!shot) {
       ++stats_.capture_failures;
+      ++stats_.failures_by_code[std::string(to_string(shot.error().code))];
       out = fail(shot.error());
     } else {
       Picture p;

@@ -62,6 +62,7 @@ struct Picture {
 
 struct ServiceStats {
   std::int64_t captures = 0, capture_failures = 0;
+  std::map<std::string, std::int64_t> failures_by_code;  // timeout, navigation_failed, ...
   std::int64_t cache_hits = 0, cache_misses = 0, coalesced = 0;
   int busy = 0;
 };

@@ -206,6 +206,16 @@ TEST_F(ServeTest, CacheHitDoesNotTouchChromium) {
   auto fresh = shot.get(target + "&fresh=true");
   EXPECT_EQ(fresh.status, 200);
   EXPECT_EQ(pages_.hits("/c/ff0000"), 2);
+  // The second request and the ETag revalidation were both served from the cache.
+  auto metrics = shot.get("/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("shot_cache_total{result=\"hit\"} 2\n"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("shot_captures_total{outcome=\"ok\"} 2\n"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(
+      metrics.body.find("shot_http_requests_total{route=\"/v1/screenshot\",status=\"200\"} 3\n"),
+      std::string::npos);
   auto bad = shot.get("/v1/screenshot?url=" + pages_.url("/c/ff0000") + "&colour=1");
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(json_string(bad.json(), "field"), "options.colour");
