@@ -104,11 +104,12 @@ void PagePool::give_back() {
   refill();
 }
 
-// Keeps one prepared page per idle slot, created in the background.
+// Keeps one prepared page per slot, busy or not, created in the background:
+// the next capture of a busy slot then finds its page ready instead of
+// waiting for a context to open after this one ends.
 void PagePool::refill() {
   if (shut_ || !browser_ || !browser_->alive()) return;
-  int idle = options_.tabs - busy_;
-  int wanted = idle - static_cast<int>(ready_.size()) - preparing_;
+  int wanted = options_.tabs - static_cast<int>(ready_.size()) - preparing_;
   for (int i = 0; i < wanted; ++i) {
     ++preparing_;
     auto browser = browser_;
