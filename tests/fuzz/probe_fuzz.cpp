@@ -1,6 +1,5 @@
-// libFuzzer entry point for probe(): the header parsers face every upload.
-// Not built by CMake yet; build with clang -fsanitize=fuzzer,address and link
-// shot_image, shot_core and vips.
+// Fuzz target (libFuzzer's entry point) for probe(): the header parsers face
+// every upload. Run by tests/fuzz/fuzz_driver.cpp in the ASan build.
 
 #include <cstddef>
 #include <cstdint>

@@ -1,6 +1,6 @@
-// libFuzzer entry point for the parsers that face users: URL validation, IP
-// literals, redirect resolution. Not built by default; the fuzz configuration
-// compiles it with -fsanitize=fuzzer and links shot_net.
+// Fuzz target (libFuzzer's entry point) for the parsers that face users: URL
+// validation and canonicalization, IP literals, redirect resolution. Run by
+// tests/fuzz/fuzz_driver.cpp in the ASan build (see tests/fuzz/CMakeLists.txt).
 
 #include <cstddef>
 #include <cstdint>
