@@ -233,6 +233,16 @@ Result<ItemCounts> SqliteJobStore::load_counts(std::string_view job_id) {
   return read_counts(*q, 0);
 }
 
+Result<std::pair<Item, Job>> SqliteJobStore::load_open_item(std::string_view job_id, int index) {
+  auto item = load_item(job_id, index);
+  if (!item) return fail(item.error());
+  if (is_terminal(item->state))
+    return fail(Errc::conflict, "the item is already " + std::string(to_string(item->state)));
+  auto job = load_job(job_id);
+  if (!job) return fail(job.error());
+  return std::make_pair(std::move(*item), std::move(*job));
+}
+
 Result<Item> SqliteJobStore::load_item(std::string_view job_id, int index) {
   auto q = db_.query("SELECT " ITEM_COLUMNS " FROM items WHERE job_id = ?1 AND idx = ?2");
   if (!q) return fail(q.error());
@@ -405,13 +415,10 @@ Result<Item> SqliteJobStore::start_item(std::string_view job_id, int index, std:
   std::lock_guard lock(mutex_);
   auto tx = sqlite::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
-  auto item = load_item(job_id, index);
-  if (!item) return fail(item.error());
-  if (is_terminal(item->state)) {
-    return fail(Errc::conflict, "the item is already " + std::string(to_string(item->state)));
-  }
-  auto job = load_job(job_id);
-  if (!job) return fail(job.error());
+  auto open = load_open_item(job_id, index);
+  if (!open) return fail(open.error());
+  auto item = &open->first;
+  auto job = &open->second;
   {
     auto q = db_.query(
         "UPDATE items SET state = 'running', attempts = attempts + 1, started_ms = ?3 "
@@ -431,7 +438,7 @@ Result<Item> SqliteJobStore::start_item(std::string_view job_id, int index, std:
   item->state = ItemState::running;
   item->attempts += 1;
   item->started_ms = now_ms;
-  return item;
+  return std::move(*item);
 }
 
 Result<Finished> SqliteJobStore::finish_item(std::string_view job_id, int index,
@@ -442,13 +449,10 @@ Result<Finished> SqliteJobStore::finish_item(std::string_view job_id, int index,
   std::lock_guard lock(mutex_);
   auto tx = sqlite::Transaction::begin(db_);
   if (!tx) return fail(tx.error());
-  auto item = load_item(job_id, index);
-  if (!item) return fail(item.error());
-  if (is_terminal(item->state)) {
-    return fail(Errc::conflict, "the item is already " + std::string(to_string(item->state)));
-  }
-  auto job = load_job(job_id);
-  if (!job) return fail(job.error());
+  auto open = load_open_item(job_id, index);
+  if (!open) return fail(open.error());
+  auto item = &open->first;
+  auto job = &open->second;
   {
     auto q = db_.query(
         "UPDATE items SET state = ?3, blob_key = ?4, content_type = ?5, bytes = ?6, width = ?7, "

@@ -36,6 +36,9 @@ class SqliteJobStore final : public JobStore {
  private:
   Result<Job> load_job(std::string_view job_id);  // without items
   Result<Item> load_item(std::string_view job_id, int index);
+  // The item and its job, for a change the item must still be open for
+  // (conflict once it is finished or canceled).
+  Result<std::pair<Item, Job>> load_open_item(std::string_view job_id, int index);
   Result<void> insert_item(const std::string& job_id, int index, const Item& item);
   // Writes the job's counts, state and updated_ms.
   Result<void> save_counts(const Job& job, const ItemCounts& counts, std::int64_t now_ms);
