@@ -1,5 +1,7 @@
 #include "capture/capturer.hpp"
 
+#include <strings.h>
+
 #include <cmath>
 #include <unordered_set>
 
@@ -43,6 +45,7 @@ struct Run {
   // Listeners this capture added: removed with it, since the session may
   // outlive the capture (closing happens in the background) and they hold `this`.
   std::vector<int> listeners;
+  std::string blocked;  // why the egress policy refused the main document, if it did
 
   void listen(std::string method, cdp::Listener fn) {
     listeners.push_back(session.on(std::move(method), std::move(fn)));
@@ -213,6 +216,12 @@ void track_network(Run& run) {
     if (auto* resp = json_object(p, "response")) {
       run.result.facts.http_status = static_cast<int>(json_int(*resp, "status"));
       run.result.facts.final_url = json_string(*resp, "url");
+      // shot's egress proxy marks what it refused: the page is its refusal, not the site.
+      if (auto* headers = json_object(*resp, "headers"))
+        for (auto& [name, value] : *headers)
+          if (value.is_string() && name.size() == 14 &&
+              strcasecmp(std::string(name).c_str(), "x-shot-blocked") == 0)
+            run.blocked = std::string(value.get_string());
     }
   });
   // Long-lived streams never finish; they must not hold the page "busy".
@@ -245,6 +254,8 @@ Task<Result<void>> navigate(Run& run) {
                    "could not load " + run.url + ": " + std::string(error_text));
   run.result.timings.navigate_ms = elapsed_ms(start);
   auto loaded = co_await ready->wait(run.deadline);
+  if (!run.blocked.empty())
+    co_return fail(Errc::blocked, "refused by the egress policy: " + run.blocked.substr(0, 200));
   if (!loaded) co_return fail(loaded.error());
   co_return Result<void>{};
 }
