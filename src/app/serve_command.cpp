@@ -18,7 +18,6 @@
 #include "net/egress_policy.hpp"
 #include "net/egress_proxy.hpp"
 #include "net/http_client.hpp"
-#include "net/url.hpp"
 #include "notify/webhook.hpp"
 #include "service/job_service.hpp"
 
@@ -42,29 +41,6 @@ Result<void> check_data_dir(const std::string& dir) {
     return {};
   }
   return fail(Errc::unavailable, "--data-dir " + dir + " is not writable");
-}
-
-// Resident memory of Chromium: every process in the browser's process group.
-double chromium_rss_bytes(pid_t group) {
-  if (group <= 0) return 0;
-  double total = 0;
-  for (auto& entry : std::filesystem::directory_iterator("/proc")) {
-    auto name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string s((std::istreambuf_iterator<char>(stat)), {});
-    auto close = s.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream fields(s.substr(close + 2));
-    std::string state;
-    long ppid = 0, pgrp = 0;
-    fields >> state >> ppid >> pgrp;
-    if (pgrp != group) continue;
-    std::ifstream status(entry.path() / "status");
-    for (std::string line; std::getline(status, line);)
-      if (line.rfind("VmRSS:", 0) == 0) total += std::stod(line.substr(6)) * 1024;
-  }
-  return total;
 }
 
 std::vector<http::MetricFamily> application_metrics(const service::JobService& jobs,
@@ -104,7 +80,7 @@ std::vector<http::MetricFamily> application_metrics(const service::JobService& j
   out.push_back({"shot_chromium_resident_bytes",
                  "Resident memory of all Chromium processes.",
                  "gauge",
-                 {{"", chromium_rss_bytes(p.browser_pid)}}});
+                 {{"", static_cast<double>(browser::process_group_rss_bytes(p.browser_pid))}}});
   out.push_back({"shot_webhooks_total",
                  "Webhook deliveries by outcome.",
                  "counter",
@@ -175,18 +151,10 @@ int run_serve(const ServeConfig& config) {
 
   notify::WebhookNotifier notifier(io.get_executor(), blocking, net::make_curl_http_client(*policy),
                                    {.secret = secret});
-  // A submitted URL must be http(s), with no user-info, and not name a blocked
-  // address or host outright. No DNS here: a job of 1000 URLs must not wait
-  // on 1000 look-ups, and an answer now proves nothing at capture time.
   auto url_check = [policy = *policy](std::string_view url) -> Result<std::string> {
-    auto parsed = net::parse_target_url(url);
-    if (!parsed) return fail(parsed.error());
-    if (auto ip = net::parse_ip_literal(parsed->host)) {
-      if (auto ok = policy.check_address(*ip, parsed->port); !ok) return fail(ok.error());
-    } else if (auto ok = policy.check_host_name(parsed->host, parsed->port); !ok) {
-      return fail(ok.error());
-    }
-    return parsed->normalized;
+    auto checked = net::check_submitted_url(policy, url);
+    if (!checked) return fail(checked.error());
+    return checked->normalized;
   };
   service::JobService jobs(
       io.get_executor(), blocking, **store, **blobs, **queue,

@@ -28,6 +28,10 @@ Result<std::string> find_chromium(std::string_view configured);
 // The version line Chromium prints (`Chromium 156.0...`), or an error.
 Result<std::string> chromium_version(const std::string& executable);
 
+// Resident memory (VmRSS) of every process in process group `group`, in bytes:
+// Chromium's browser, renderers, GPU and utility processes together.
+std::int64_t process_group_rss_bytes(pid_t group);
+
 class ChromiumProcess {
  public:
   static Result<ChromiumProcess> launch(const ChromiumOptions& options);

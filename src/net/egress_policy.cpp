@@ -341,4 +341,15 @@ Result<std::vector<ResolvedAddress>> EgressPolicy::resolve_and_check(std::string
   return checked;
 }
 
+Result<ParsedUrl> check_submitted_url(const EgressPolicy& policy, std::string_view url) {
+  auto parsed = parse_target_url(url);
+  if (!parsed) return fail(parsed.error());
+  if (auto ip = parse_ip_literal(parsed->host)) {
+    if (auto ok = policy.check_address(*ip, parsed->port); !ok) return fail(ok.error());
+  } else if (auto ok = policy.check_host_name(parsed->host, parsed->port); !ok) {
+    return fail(ok.error());
+  }
+  return parsed;
+}
+
 }  // namespace shot::net

@@ -12,6 +12,7 @@
 #include "core/deadline.hpp"
 #include "core/error.hpp"
 #include "net/ip_address.hpp"
+#include "net/url.hpp"
 
 namespace shot::net {
 
@@ -74,5 +75,11 @@ class EgressPolicy {
   std::vector<AllowedHost> allow_hosts_;
   std::vector<Cidr> allow_cidrs_;
 };
+
+// A URL a user submits (page, image, webhook): http(s), no user-info, and not
+// naming a blocked address or host outright. No DNS: a job of 1000 URLs must not
+// wait on 1000 look-ups, and an answer now proves nothing at fetch time, where
+// the egress proxy and the HTTP client check the address actually connected to.
+Result<ParsedUrl> check_submitted_url(const EgressPolicy& policy, std::string_view url);
 
 }  // namespace shot::net

@@ -259,3 +259,30 @@ TEST(EgressResolve, NameResolvingToBlockedAddressIsRefused) {
 
 }  // namespace
 }  // namespace shot::net
+
+namespace shot::net {
+namespace {
+
+TEST(SubmittedUrl, RefusedWithoutDnsAndNormalized) {
+  EgressPolicy strict;
+  // Resolving would fail on this offline machine: passing proves no look-up is made.
+  auto ok = check_submitted_url(strict, "HTTP://Example.COM:80/a?b=1#frag");
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->normalized, "http://example.com/a?b=1");
+  for (auto bad : {"http://2130706434/", "http://0177.0.0.2/", "http://[::ffff:127.0.0.2]/",
+                   "http://localhost:8080/", "http://metadata.google.internal/"}) {
+    auto r = check_submitted_url(strict, bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, Errc::blocked) << bad;
+  }
+  for (auto bad : {"file:///etc/passwd", "http://user:pw@example.com/", "javascript:alert(1)"}) {
+    auto r = check_submitted_url(strict, bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, Errc::invalid_argument) << bad;
+  }
+  auto dev = EgressPolicy::create({.allow_private = true});
+  EXPECT_TRUE(check_submitted_url(*dev, "http://127.0.0.1:9/"));
+}
+
+}  // namespace
+}  // namespace shot::net
