@@ -9,6 +9,7 @@
 
 #include "core/json.hpp"
 #include "net/http_client.hpp"
+#include "support/peer_process.hpp"
 
 namespace shot::testing {
 
@@ -52,7 +53,5 @@ class ServeProcess {
   int port_ = 0;
   pid_t pid_ = -1;
 };
-
-int free_port();
 
 }  // namespace shot::testing
