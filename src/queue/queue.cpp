@@ -1,5 +1,6 @@
 #include "queue/queue.hpp"
 
+#include "queue/amqp/amqp_queue.hpp"
 #include "queue/memory/memory_queue.hpp"
 
 namespace shot {
@@ -37,6 +38,11 @@ Result<std::unique_ptr<Queue>> open_queue(std::string_view url, const QueueOptio
       return fail(Errc::invalid_argument, "queue capacity must be at least 1", "queue");
     }
     return std::unique_ptr<Queue>(std::make_unique<MemoryQueue>(options.capacity));
+  }
+  if (url.starts_with("amqp://")) {
+    auto queue = AmqpQueue::open(url, options);
+    if (!queue) return fail(queue.error());
+    return std::unique_ptr<Queue>(std::move(*queue));
   }
   // Only the scheme goes into the message: the rest may hold a password.
   const auto scheme = url.substr(0, url.find(':'));

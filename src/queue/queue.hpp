@@ -72,14 +72,28 @@ class Queue {
   // Wakes every receiver; later publishes fail and receives return nullopt.
   // Unsettled deliveries may still be settled (a no-op for the memory queue).
   virtual void close() = 0;
+  // The messages this queue gave up on (delivered `delivery_limit` times, or
+  // nacked without requeue), as a queue of their own, so the service can mark
+  // their items failed; nullptr when the backend drops them (memory).
+  virtual Result<std::unique_ptr<Queue>> dead_letters() { return std::unique_ptr<Queue>(); }
 };
 
 struct QueueOptions {
-  // Memory backend: most messages held at once, waiting or being worked on.
+  // Most messages waiting at once (memory: waiting or being worked on; a
+  // broker: ready in its queue). Beyond it publish is rate_limited.
   std::size_t capacity = 10'000;
+  // Broker backends: the queue's name; dead letters go to NAME.dead, delayed
+  // retries wait in NAME.delay.MS.
+  std::string name = "shot.captures";
+  // Broker backends: messages handed to this process and not yet settled
+  // (tabs per worker).
+  int prefetch = 2;
+  // Broker backends: deliveries of one message (crashes included) before the
+  // broker dead-letters it.
+  int delivery_limit = 5;
 };
 
-// "memory". Other schemes are invalid_argument until their backends exist.
+// "memory", or "amqp://user:pass@host:port/vhost" (RabbitMQ).
 Result<std::unique_ptr<Queue>> open_queue(std::string_view url, const QueueOptions& options = {});
 
 }  // namespace shot

@@ -45,10 +45,10 @@ TEST(MemoryQueue, ClosedQueueIsNotReady) {
 }
 
 TEST(QueueFactory, RejectsUnknownSchemesAndZeroCapacity) {
-  auto amqp = open_queue("amqp://guest:hunter2@localhost/");
-  ASSERT_FALSE(amqp);
-  EXPECT_EQ(amqp.error().code, Errc::invalid_argument);
-  EXPECT_EQ(amqp.error().message.find("hunter2"), std::string::npos);
+  auto nats = open_queue("nats://guest:hunter2@localhost/");
+  ASSERT_FALSE(nats);
+  EXPECT_EQ(nats.error().code, Errc::invalid_argument);
+  EXPECT_EQ(nats.error().message.find("hunter2"), std::string::npos);
   EXPECT_EQ(open_queue("memory", QueueOptions{0}).error().code, Errc::invalid_argument);
 }
 
