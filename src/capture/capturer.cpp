@@ -6,6 +6,8 @@
 #include <unordered_set>
 
 #include "capture/image_size.hpp"
+#include "capture/readiness.hpp"
+#include "capture/run.hpp"
 #include "cdp/params.hpp"
 #include "core/base64.hpp"
 #include "core/log.hpp"
@@ -17,12 +19,6 @@ using cdp::Params;
 
 // Chromium cannot raster a single capture taller than its texture limit.
 constexpr int kMaxCapturePixels = 16384;
-// Network counts as quiet after this long with nothing in flight.
-constexpr Millis kQuietWindow{100};
-
-std::string js_string(std::string_view s) {
-  return json::serialize(json::value(json::string(s)));
-}
 
 std::string js_string_list(const std::vector<std::string>& items) {
   json::array a;
@@ -31,54 +27,12 @@ std::string js_string_list(const std::vector<std::string>& items) {
   return json::serialize(a);
 }
 
-// Everything one capture knows while it runs.
-struct Run {
-  cdp::Session& session;
-  const std::string& target_id;
-  const std::string& url;
-  const CaptureOptions& o;
-  Deadline deadline;
-  CaptureResult result;
-  // Network activity of this page, for the readiness wait and the HTTP status.
-  std::unordered_set<std::string> inflight;
-  Clock::time_point last_activity = Clock::now();
-  // Listeners this capture added: removed with it, since the session may
-  // outlive the capture (closing happens in the background) and they hold `this`.
-  std::vector<int> listeners;
-  std::string blocked;  // why the egress policy refused the main document, if it did
-
-  void listen(std::string method, cdp::Listener fn) {
-    listeners.push_back(session.on(std::move(method), std::move(fn)));
-  }
-  ~Run() {
-    for (int id : listeners)
-      session.off(id);
-  }
-};
-
 using Step = Task<Result<void>> (*)(Run&);
 
 Task<Result<void>> await_all(std::vector<std::shared_ptr<cdp::OneShot>> replies, Deadline d) {
   for (auto& r : replies)
     if (auto ok = co_await r->wait(d); !ok) co_return fail(ok.error());
   co_return Result<void>{};
-}
-
-// Evaluates `expression` in the page (awaiting a promise) and returns its value.
-Task<Result<json::value>> evaluate(Run& run, std::string expression) {
-  auto r = co_await run.session.call("Runtime.evaluate",
-                                     Params()("expression", expression)("awaitPromise", true)(
-                                         "returnByValue", true)("userGesture", true),
-                                     run.deadline);
-  if (!r) co_return fail(r.error());
-  if (auto* ex = json_object(*r, "exceptionDetails")) {
-    std::string text(json_string(*ex, "text", "exception"));
-    if (auto* e = json_object(*ex, "exception")) text = json_string(*e, "description", text);
-    co_return fail(Errc::invalid_argument, "page script failed: " + text.substr(0, 300));
-  }
-  auto* res = json_object(*r, "result");
-  if (!res || !res->if_contains("value")) co_return json::value();
-  co_return res->at("value");
 }
 
 json::object cookie_json(const Cookie& c, const std::string& page_url) {
@@ -110,6 +64,7 @@ Task<Result<void>> emulate(Run& run) {
                            Params()("width", o.width)("height", o.height)(
                                "deviceScaleFactor", o.device_scale_factor)("mobile", o.mobile)));
   replies.push_back(s.send("Network.enable"));
+  if (o.wait_until == WaitUntil::automatic && o.javascript) replies.push_back(install_probes(run));
   if (!o.user_agent.empty())
     replies.push_back(
         s.send("Emulation.setUserAgentOverride", Params()("userAgent", o.user_agent)));
@@ -199,36 +154,6 @@ Task<Result<void>> emulate(Run& run) {
   co_return co_await await_all(std::move(replies), run.deadline);
 }
 
-void track_network(Run& run) {
-  run.listen("Network.requestWillBeSent", [&run](const json::object& p) {
-    run.inflight.insert(std::string(json_string(p, "requestId")));
-    run.last_activity = Clock::now();
-  });
-  auto done = [&run](const json::object& p) {
-    run.inflight.erase(std::string(json_string(p, "requestId")));
-    run.last_activity = Clock::now();
-  };
-  run.listen("Network.loadingFinished", done);
-  run.listen("Network.loadingFailed", done);
-  run.listen("Network.responseReceived", [&run](const json::object& p) {
-    // The main document's response: its status is the page's HTTP status.
-    if (json_string(p, "type") != "Document" || json_string(p, "frameId") != run.target_id) return;
-    if (auto* resp = json_object(p, "response")) {
-      run.result.facts.http_status = static_cast<int>(json_int(*resp, "status"));
-      run.result.facts.final_url = json_string(*resp, "url");
-      // shot's egress proxy marks what it refused: the page is its refusal, not the site.
-      if (auto* headers = json_object(*resp, "headers"))
-        for (auto& [name, value] : *headers)
-          if (value.is_string() && name.size() == 14 &&
-              strcasecmp(std::string(name).c_str(), "x-shot-blocked") == 0)
-            run.blocked = std::string(value.get_string());
-    }
-  });
-  // Long-lived streams never finish; they must not hold the page "busy".
-  run.listen("Network.eventSourceMessageReceived", done);
-  run.listen("Network.webSocketCreated", done);
-}
-
 Task<Result<void>> navigate(Run& run) {
   auto start = Clock::now();
   track_network(run);
@@ -260,39 +185,11 @@ Task<Result<void>> navigate(Run& run) {
   co_return Result<void>{};
 }
 
-// In the page: fonts loaded, images decoded, two frames painted.
-constexpr std::string_view kSettleScript = R"JS((async () => {
-  const t0 = performance.now();
-  const out = {};
-  await document.fonts.ready;
-  out.fonts_ms = performance.now() - t0;
-  await Promise.all([...document.images].map(i => i.complete ? null : i.decode().catch(() => null)));
-  out.images_ms = performance.now() - t0;
-  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
-  out.frames_ms = performance.now() - t0;
-  return out;
-})())JS";
-
 Task<Result<void>> wait_ready(Run& run) {
   auto start = Clock::now();
   auto& o = run.o;
-  if (o.wait_until == WaitUntil::automatic) {
-    // Network quiet: nothing in flight for a short window, bounded by the deadline.
-    auto quiet_start = Clock::now();
-    while (!(run.inflight.empty() && Clock::now() - run.last_activity >= kQuietWindow)) {
-      if (run.deadline.expired()) {
-        run.result.trace["network_quiet"] = false;
-        break;
-      }
-      co_await sleep_for(Millis(20));
-    }
-    run.result.trace["network_quiet_ms"] = elapsed_ms(quiet_start);
-    if (o.javascript) {
-      auto settled = co_await evaluate(run, std::string(kSettleScript));
-      if (!settled) co_return fail(settled.error());
-      if (settled->is_object()) run.result.trace["page"] = settled->get_object();
-    }
-  }
+  if (o.wait_until == WaitUntil::automatic)
+    if (auto r = co_await readiness_gate(run); !r) co_return fail(r.error());
   if (!o.wait_for_selector.empty()) {
     auto found = co_await evaluate(
         run, "new Promise(resolve => { const sel = " + js_string(o.wait_for_selector) +
@@ -465,11 +362,49 @@ constexpr NamedStep kSteps[] = {
 
 }  // namespace
 
+std::string js_string(std::string_view s) {
+  return json::serialize(json::value(json::string(s)));
+}
+
+// Evaluates `expression` in the page (awaiting a promise) and returns its value.
+Task<Result<json::value>> evaluate(Run& run, std::string expression,
+                                   std::optional<Deadline> deadline) {
+  auto r = co_await run.session.call("Runtime.evaluate",
+                                     Params()("expression", expression)("awaitPromise", true)(
+                                         "returnByValue", true)("userGesture", true),
+                                     deadline.value_or(run.deadline));
+  if (!r) co_return fail(r.error());
+  if (auto* ex = json_object(*r, "exceptionDetails")) {
+    std::string text(json_string(*ex, "text", "exception"));
+    if (auto* e = json_object(*ex, "exception")) text = json_string(*e, "description", text);
+    co_return fail(Errc::invalid_argument, "page script failed: " + text.substr(0, 300));
+  }
+  auto* res = json_object(*r, "result");
+  if (!res || !res->if_contains("value")) co_return json::value();
+  co_return res->at("value");
+}
+
+std::string_view to_string(Verdict v) {
+  switch (v) {
+    case Verdict::ok:
+      return "ok";
+    case Verdict::blank:
+      return "blank";
+    case Verdict::error_page:
+      return "error_page";
+    case Verdict::challenge:
+      return "challenge";
+  }
+  return "ok";
+}
+
 json::object to_json(const PageFacts& f, const Timings& t) {
   json::object timings = Params()("acquire_ms", t.acquire_ms)("navigate_ms", t.navigate_ms)(
       "wait_ms", t.wait_ms)("act_ms", t.act_ms)("capture_ms", t.capture_ms)("total_ms", t.total_ms);
-  return Params()("final_url", f.final_url)("http_status", f.http_status)("title", f.title)(
-      "timings", std::move(timings));
+  json::object out = Params()("final_url", f.final_url)("http_status", f.http_status)(
+      "title", f.title)("verdict", to_string(f.verdict))("timings", std::move(timings));
+  if (!f.verdict_reason.empty()) out["verdict_reason"] = f.verdict_reason;
+  return out;
 }
 
 Task<Result<CaptureResult>> Capturer::capture(std::string url, CaptureOptions options) {
@@ -485,7 +420,7 @@ Task<Result<CaptureResult>> Capturer::capture(std::string url, CaptureOptions op
       continue;
     }
     auto& page = lease->page();
-    Run run{page.session(), page.target_id(), url, options, deadline, {}, {}, {}};
+    Run run{page.session(), page.target_id(), url, options, deadline, tools_};
     run.result.timings.acquire_ms = elapsed_ms(acquired_at);
     std::optional<Error> error;
     for (auto& [name, step] : kSteps) {

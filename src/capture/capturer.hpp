@@ -7,13 +7,20 @@
 
 #include "browser/page_pool.hpp"
 #include "capture/options.hpp"
+#include "capture/picture_tools.hpp"
 
 namespace shot::capture {
+
+// What the picture shows, judged after it was taken (fail_on names these).
+enum class Verdict { ok, blank, error_page, challenge };
+std::string_view to_string(Verdict v);
 
 struct PageFacts {
   std::string final_url;
   int http_status = 0;
   std::string title;
+  Verdict verdict = Verdict::ok;
+  std::string verdict_reason;  // what made it not ok
 };
 
 struct Timings {
@@ -34,20 +41,23 @@ struct CaptureResult {
   int attempts = 1;
   PageFacts facts;
   Timings timings;
-  json::object trace;  // what the readiness wait observed
+  int tiles = 1;       // captures stitched into the picture
+  json::object trace;  // what the readiness gate observed (docs/fidelity.md)
 };
 
 json::object to_json(const PageFacts& facts, const Timings& timings);
 
 class Capturer {
  public:
-  explicit Capturer(browser::PagePool& pool, int max_attempts = 3)
-      : pool_(pool), max_attempts_(max_attempts) {}
+  // `tools` joins the tiles of very tall pages; without it they are cut at one tile.
+  explicit Capturer(browser::PagePool& pool, PictureTools* tools = nullptr, int max_attempts = 3)
+      : pool_(pool), tools_(tools), max_attempts_(max_attempts) {}
 
   Task<Result<CaptureResult>> capture(std::string url, CaptureOptions options);
 
  private:
   browser::PagePool& pool_;
+  PictureTools* tools_;
   int max_attempts_;
 };
 

@@ -1,0 +1,55 @@
+#pragma once
+// What one capture knows while it runs: shared by the pipeline's steps
+// (capturer.cpp) and the files that implement the bigger ones (readiness gate,
+// tiles, verdict, clutter).
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "capture/capturer.hpp"
+#include "cdp/session.hpp"
+
+namespace shot::capture {
+
+struct Run {
+  cdp::Session& session;
+  const std::string& target_id;
+  const std::string& url;
+  const CaptureOptions& o;
+  Deadline deadline;
+  PictureTools* tools = nullptr;
+  CaptureResult result;
+
+  // Network activity of this page, for the readiness gate and the HTTP status.
+  struct Request {
+    Clock::time_point start;
+    bool stream = false;  // EventSource, WebSocket: never finishes, never waited for
+  };
+  std::map<std::string, Request> inflight;
+  Clock::time_point last_activity = Clock::now();
+  std::string blocked;  // why the egress policy refused the main document, if it did
+  // The document's layout height in CSS pixels, as the last full-page step saw it.
+  double content_height = 0;
+
+  // Listeners this capture added: removed with it, since the session may
+  // outlive the capture (closing happens in the background) and they hold `this`.
+  std::vector<int> listeners;
+  void listen(std::string method, cdp::Listener fn) {
+    listeners.push_back(session.on(std::move(method), std::move(fn)));
+  }
+  ~Run() {
+    for (int id : listeners)
+      session.off(id);
+  }
+};
+
+// Evaluates `expression` in the page (awaiting a promise) and returns its value;
+// `deadline` defaults to the capture's.
+Task<Result<json::value>> evaluate(Run& run, std::string expression,
+                                   std::optional<Deadline> deadline = std::nullopt);
+
+// A JSON (and so JavaScript) string literal.
+std::string js_string(std::string_view s);
+
+}  // namespace shot::capture
