@@ -208,6 +208,17 @@ int run_cli(int argc, char** argv) {
       ->add_flag("--no-seed-routes", sc.no_seed_routes,
                  "do not serve the seed-compatible routes (they take no API keys)")
       ->envname("SHOT_NO_SEED_ROUTES");
+  serve->add_option("--smtp", sc.smtp, "SMTP server for thumbnail e-mails: smtp://host:port")
+      ->envname("SHOT_SMTP");
+  serve->add_option("--smtp-from", sc.smtp_from, "sender address of those e-mails")
+      ->envname("SHOT_SMTP_FROM")
+      ->capture_default_str();
+  serve
+      ->add_option("--max-image-bytes", sc.max_image_bytes,
+                   "largest image a thumbnail may be made from (download or upload)")
+      ->envname("SHOT_MAX_IMAGE_BYTES")
+      ->check(CLI::Range(1024, 1 << 30))
+      ->capture_default_str();
   serve->callback([&] { exit_code = run_serve(sc); });
 
   auto* submit = app.add_subcommand(

@@ -18,8 +18,10 @@
 #include "net/egress_policy.hpp"
 #include "net/egress_proxy.hpp"
 #include "net/http_client.hpp"
+#include "notify/email.hpp"
 #include "notify/webhook.hpp"
 #include "service/job_service.hpp"
+#include "service/thumbnail_service.hpp"
 
 namespace shot::app {
 namespace {
@@ -167,12 +169,27 @@ int run_serve(const ServeConfig& config) {
        .workers = pool_options.tabs},
       url_check);
 
+  std::optional<notify::SmtpMailer> mailer;
+  if (!config.smtp.empty()) {
+    if (config.smtp.rfind("smtp://", 0) != 0 && config.smtp.rfind("smtps://", 0) != 0)
+      return fatal("--smtp must be smtp://host:port or smtps://host:port");
+    if (auto ok = notify::check_address(config.smtp_from, "--smtp-from"); !ok)
+      return fatal("--smtp-from: " + ok.error().message);
+    mailer.emplace(io.get_executor(), blocking,
+                   notify::SmtpOptions{.url = config.smtp, .from = config.smtp_from});
+  }
+  service::ThumbnailLimits thumbnail_limits;
+  thumbnail_limits.image.max_bytes = config.max_image_bytes;
+  service::ThumbnailService thumbnails(jobs, blocking, net::make_curl_http_client(*policy),
+                                       mailer ? &*mailer : nullptr, thumbnail_limits);
+
   if (auto requeued = jobs.requeue_unfinished(); !requeued)
     return fatal("could not requeue unfinished work: " + requeued.error().message);
 
   http::Router router;
   http::ApiContext context{
-      .jobs = jobs, .readiness = [&]() -> Task<std::vector<std::pair<std::string, std::string>>> {
+      .jobs = jobs,
+      .readiness = [&]() -> Task<std::vector<std::pair<std::string, std::string>>> {
         std::vector<std::pair<std::string, std::string>> checks;
         auto browser = co_await pool.check_health(Deadline::in(Millis(5000)));
         checks.emplace_back("browser", browser ? "" : browser.error().message);
@@ -183,7 +200,8 @@ int run_serve(const ServeConfig& config) {
         auto b = co_await offload(blocking, [&] { return (*blobs)->ping(); });
         checks.emplace_back("blobs", b ? "" : b.error().message);
         co_return checks;
-      }};
+      },
+      .thumbnails = &thumbnails};
   std::optional<http::AccessControl> access;
   if (!config.api_keys_file.empty()) {
     auto keys = http::KeyRing::load(config.api_keys_file);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,10 @@ struct ServeConfig {
   double rate_burst = 20;
   int max_jobs_per_key = 10;
   bool no_seed_routes = false;
+  // Thumbnails: e-mail through this SMTP server (trusted operator config); image size limit.
+  std::string smtp;  // smtp://host:port; empty: no e-mail
+  std::string smtp_from = "shot@localhost";
+  std::int64_t max_image_bytes = 32 << 20;
 };
 
 // Runs the HTTP API, workers, embedded queue and stores until SIGTERM/SIGINT.

@@ -116,14 +116,7 @@ Task<Response> create_job(ApiContext& ctx, Request& req) {
   submit->owner = req.principal;
   auto done = co_await ctx.jobs.submit(std::move(*submit));
   if (!done) co_return problem_from(done.error());
-  json::object out;
-  out["id"] = done->job.id;
-  out["state"] = to_string(done->job.state);
-  out["status_url"] = service::job_url(done->job.id);
-  Response r = json_response(done->existing ? 200 : 202, out);
-  r.set_header("Location", service::job_url(done->job.id));
-  if (done->existing) r.set_header("Idempotent-Replayed", "true");
-  co_return r;
+  co_return job_accepted(*done);
 }
 
 Task<Response> job_events(ApiContext& ctx, Request& req) {
@@ -281,6 +274,17 @@ Result<json::object> options_from_query(
   return o;
 }
 
+Response job_accepted(const service::Submitted& done) {
+  json::object out;
+  out["id"] = done.job.id;
+  out["state"] = to_string(done.job.state);
+  out["status_url"] = service::job_url(done.job.id);
+  Response r = json_response(done.existing ? 200 : 202, out);
+  r.set_header("Location", service::job_url(done.job.id));
+  if (done.existing) r.set_header("Idempotent-Replayed", "true");
+  return r;
+}
+
 void add_api_routes(Router& router, ApiContext& ctx) {
   // Every /v1 route sits behind the access guard when keys are configured.
   auto guard = [&ctx](Scope scope, Handler h) {
@@ -306,6 +310,7 @@ void add_api_routes(Router& router, ApiContext& ctx) {
              guard(Scope::job, [&ctx](Request& req) { return job_item(ctx, req); }));
   router.add("GET", "/v1/screenshot",
              guard(Scope::signed_get, [&ctx](Request& req) { return screenshot_now(ctx, req); }));
+  add_thumbnail_routes(router, ctx);
   router.add("GET", "/healthz", [](Request&) -> Task<Response> {
     json::object o;
     o["status"] = "ok";

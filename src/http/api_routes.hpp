@@ -6,6 +6,10 @@
 #include "http/router.hpp"
 #include "service/job_service.hpp"
 
+namespace shot::service {
+class ThumbnailService;
+}  // namespace shot::service
+
 namespace shot::http {
 
 class AccessControl;
@@ -17,10 +21,19 @@ struct ApiContext {
   std::size_t max_json_depth = 32;
   // API keys, rate limits, signed URLs for every /v1 route; null: open (http/access.hpp).
   AccessControl* access = nullptr;
+  // POST /v1/thumbnails, GET /v1/thumbnail, /api/thumb; null: not served.
+  service::ThumbnailService* thumbnails = nullptr;
 };
 
 void add_api_routes(Router& router, ApiContext& context);
 void add_seed_routes(Router& router, ApiContext& context);
+// Thumbnail routes (thumbnail_routes.cpp); add_api_routes and add_seed_routes call them.
+void add_thumbnail_routes(Router& router, ApiContext& context);
+void add_thumbnail_seed_routes(Router& router, ApiContext& context);
+
+// The answer to a job submission: 202 {id, state, status_url} with Location,
+// or 200 with Idempotent-Replayed when an Idempotency-Key names an earlier job.
+Response job_accepted(const service::Submitted& done);
 
 // The OpenAPI 3 description of every route and capture option.
 json::object openapi_document();

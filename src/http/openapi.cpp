@@ -103,12 +103,27 @@ json::object openapi_document() {
          "objects as "
          "JSON); cache_ttl_s, fresh",
          "200 image"));
+  add("/v1/thumbnails", "post",
+      op("Thumbnail job: JSON {image_url, width, height, fit: contain|cover|fill|inside, "
+         "format: jpeg|png|webp|avif, quality, callback_url, email}, or a raw image/* body with "
+         "those fields in the query, or multipart/form-data with a `file` part; "
+         "Idempotency-Key header",
+         "202 Accepted: {id, state, status_url}"));
+  add("/v1/thumbnail", "get",
+      op("A thumbnail now: url, width, height, fit, format, quality as query parameters; "
+         "key/signature/expires for signed links",
+         "200 image"));
   add("/healthz", "get", op("Alive", "200 OK"));
   add("/readyz", "get", op("Ready: browser, store, queue and blobs reachable", "200 OK"));
   add("/openapi.json", "get", op("This description", "200 OK"));
   add("/screenshot", "post", op("Seed route: {urls} → the job id as text/plain", "200 OK"));
   add("/screenshot/{id}", "get", op("Seed route: {url: base64 PNG} when done", "200 OK"));
   add("/isalive", "get", op("Seed route: {status: idle|in_progress, message}", "200 OK"));
+  add("/api/health", "get", op("Seed route: {status: OK, message: Server is up !}", "200 OK"));
+  add("/api/thumb", "post", op("Seed route: {image_url, email?} → {req_id}", "201 Created"));
+  add("/api/thumb/{id}", "get",
+      op("Seed route: {status: queued|started|finished|failed, image_base64: data URL or null}",
+         "200 OK"));
   doc["paths"] = std::move(paths);
   return doc;
 }

@@ -63,6 +63,7 @@ void add_seed_routes(Router& router, ApiContext& ctx) {
   router.add("POST", "/screenshot", [&ctx](Request& req) { return seed_submit(ctx, req); });
   router.add("GET", "/screenshot/{id}", [&ctx](Request& req) { return seed_result(ctx, req); });
   router.add("GET", "/isalive", [&ctx](Request& req) { return seed_isalive(ctx, req); });
+  add_thumbnail_seed_routes(router, ctx);
 }
 
 }  // namespace shot::http

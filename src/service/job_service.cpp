@@ -86,10 +86,11 @@ Task<Result<Submitted>> JobService::submit(SubmitRequest req) {
     co_return fail(
         Errc::invalid_argument,
         "too many URLs: at most " + std::to_string(options_.max_urls_per_job) + " per job", "urls");
+  bool produced = producers_.contains(req.kind);
   std::vector<std::string> urls;
   for (std::size_t i = 0; i < req.urls.size(); ++i) {
     std::string field = "urls[" + std::to_string(i) + "]";
-    if (!url_check_) {
+    if (!url_check_ || produced) {
       urls.push_back(req.urls[i]);
       continue;
     }
@@ -97,7 +98,8 @@ Task<Result<Submitted>> JobService::submit(SubmitRequest req) {
     if (!checked) co_return fail(checked.error().code, checked.error().message, field);
     urls.push_back(*checked);
   }
-  if (auto parsed = capture::parse_options(req.options); !parsed) co_return fail(parsed.error());
+  if (auto parsed = capture::parse_options(req.options); !parsed && !produced)
+    co_return fail(parsed.error());
   if (!req.callback_url.empty() && url_check_) {
     auto checked = co_await blocking([&] { return url_check_(req.callback_url); });
     if (!checked) co_return fail(checked.error().code, checked.error().message, "callback_url");
@@ -154,6 +156,11 @@ Task<Result<Submitted>> JobService::submit(SubmitRequest req) {
   }
   job.items.clear();
   co_return Submitted{std::move(job), false};
+}
+
+Task<Result<std::string>> JobService::check_url(std::string url) {
+  if (!url_check_) co_return url;
+  co_return co_await blocking([&] { return url_check_(url); });
 }
 
 Task<Result<void>> JobService::publish(const std::string& job_id, int index) {
@@ -339,8 +346,12 @@ Task<void> JobService::run_item(std::string job_id, int index, int attempt, Deli
     result.error_code = "gave_up";
     result.error_message = "gave up after " + std::to_string(item.attempts - 1) + " attempts";
   } else {
-    auto picture = co_await produce(item.url, options, ttl, fresh,
-                                    "jobs/" + job_id + "/" + std::to_string(index));
+    std::string key = "jobs/" + job_id + "/" + std::to_string(index);
+    Result<Picture> picture = fail(Errc::internal, "not produced");
+    if (auto producer = producers_.find(job->kind); producer != producers_.end())
+      picture = co_await producer->second(*job, item, key);
+    else
+      picture = co_await produce(item.url, options, ttl, fresh, key);
     result.finished_ms = now_ms();
     if (picture) {
       result.state = ItemState::succeeded;
@@ -373,6 +384,8 @@ Task<void> JobService::run_item(std::string job_id, int index, int attempt, Deli
     auto full = co_await get(job_id, true);
     if (full) notifier_->send(job->callback_url, json::serialize(job_to_json(*full)));
   }
+  if (auto hook = done_hooks_.find(job->kind); finished->job_done && hook != done_hooks_.end())
+    co_await hook->second(*job);
 }
 
 Task<void> JobService::stop(Deadline deadline) {

@@ -60,6 +60,13 @@ struct Picture {
   bool coalesced = false;  // shared with an identical capture already running
 };
 
+// Makes the picture of one item of a job kind that is not a capture (thumbnails);
+// `blob_key` is the item's key without extension.
+using ItemProducer =
+    std::function<Task<Result<Picture>>(const Job& job, const Item& item, std::string blob_key)>;
+// Runs once when a job of that kind ends (after the webhook is sent).
+using JobDoneHook = std::function<Task<void>(const Job& job)>;
+
 struct ServiceStats {
   std::int64_t captures = 0, capture_failures = 0;
   std::map<std::string, std::int64_t> failures_by_code;  // timeout, navigation_failed, ...
@@ -74,8 +81,14 @@ class JobService {
              UrlCheck url_check = {});
   ~JobService();
 
-  // Validates, stores, then queues. Errors name the field at fault.
+  // Validates, stores, then queues. Errors name the field at fault. Jobs of a
+  // kind with a producer are checked by whoever submits them (URLs, options).
   Task<Result<Submitted>> submit(SubmitRequest request);
+  // The egress check for a URL a user hands in; the normalized URL.
+  Task<Result<std::string>> check_url(std::string url);
+  // Items of `kind` are made by `producer` instead of a capture.
+  void set_producer(JobKind kind, ItemProducer producer) { producers_[kind] = std::move(producer); }
+  void on_job_done(JobKind kind, JobDoneHook hook) { done_hooks_[kind] = std::move(hook); }
   Task<Result<Job>> get(std::string job_id, bool with_items = true);
   Task<Result<JobPage>> list(ListQuery query);
   Task<Result<Job>> cancel(std::string job_id);
@@ -125,6 +138,8 @@ class JobService {
   notify::Notifier* notifier_;
   ServiceOptions options_;
   UrlCheck url_check_;
+  std::map<JobKind, ItemProducer> producers_;
+  std::map<JobKind, JobDoneHook> done_hooks_;
   asio::thread_pool receivers_;  // blocking Queue::receive, one thread per worker
   std::map<std::string, std::shared_ptr<Inflight>> inflight_;
   ServiceStats stats_;
