@@ -75,6 +75,11 @@ std::vector<http::MetricFamily> application_metrics(const service::JobService& j
                  "gauge",
                  {{"state=\"busy\"", static_cast<double>(p.busy)},
                   {"state=\"idle\"", static_cast<double>(p.tabs - p.busy)}}});
+  out.push_back({"shot_tab_preparations_total",
+                 "Tabs made ready for a capture: a new context and window, or a reused tab reset.",
+                 "counter",
+                 {{"kind=\"opened\"", static_cast<double>(p.tabs_opened)},
+                  {"kind=\"reset\"", static_cast<double>(p.tabs_reset)}}});
   out.push_back({"shot_browser_restarts_total",
                  "Chromium processes started to replace a dead or recycled one.",
                  "counter",

@@ -10,36 +10,152 @@ namespace {
 constexpr Millis kCloseBudget{5000};
 using cdp::Params;
 
-}  // namespace
+// Dialogs never block a capture: accept them as a person clicking OK would.
+void accept_dialogs(const std::shared_ptr<cdp::Session>& session) {
+  std::weak_ptr<cdp::Session> weak = session;
+  session->on("Page.javascriptDialogOpening", [weak](const json::object&) {
+    if (auto s = weak.lock()) s->send("Page.handleJavaScriptDialog", Params()("accept", true));
+  });
+}
 
-Page::Page(std::shared_ptr<Browser> browser, std::shared_ptr<cdp::Session> session,
-           std::string target_id, std::string context_id)
-    : browser_(std::move(browser)),
-      session_(std::move(session)),
-      target_id_(std::move(target_id)),
-      context_id_(std::move(context_id)) {}
-
-Page::~Page() {
-  if (!browser_->alive()) return;
-  // Fire and forget: the browser is kept alive by the copy until the reply.
-  auto browser = browser_;
-  auto session = std::move(session_);
-  json::object params;
-  std::string method;
-  if (!context_id_.empty()) {
-    method = "Target.disposeBrowserContext";
-    params["browserContextId"] = context_id_;
-  } else {
-    method = "Target.closeTarget";
-    params["targetId"] = target_id_;
-  }
+// Sends a command whose answer nobody needs; the copies keep the browser and
+// the session alive until it arrives (or the budget passes).
+void fire_and_forget(const std::shared_ptr<Browser>& browser, std::string method,
+                     json::object params, std::shared_ptr<cdp::Session> keep = nullptr) {
   auto reply = browser->connection().send(std::move(method), std::move(params), "");
   asio::co_spawn(
       browser->connection().executor(),
-      [browser, reply, session]() -> Task<void> {
-        co_await reply->wait(Deadline::in(kCloseBudget));
-      },
+      [browser, reply, keep]() -> Task<void> { co_await reply->wait(Deadline::in(kCloseBudget)); },
       asio::detached);
+}
+
+// Waits for every reply; the first failure wins.
+Task<Result<void>> wait_all(std::vector<std::shared_ptr<cdp::OneShot>> replies, Deadline deadline) {
+  std::optional<Error> first;
+  for (auto& r : replies) {
+    auto ok = co_await r->wait(deadline);
+    if (!ok && !first) first = ok.error();
+  }
+  if (first) co_return fail(std::move(*first));
+  co_return Result<void>{};
+}
+
+bool is_web_origin(std::string_view origin) {
+  return origin.starts_with("http://") || origin.starts_with("https://");
+}
+
+}  // namespace
+
+Page::Page(std::shared_ptr<Browser> browser, std::shared_ptr<cdp::Session> session,
+           std::string target_id)
+    : browser_(std::move(browser)),
+      session_(std::move(session)),
+      target_id_(std::move(target_id)) {}
+
+Page::~Page() {
+  if (!browser_->alive() || session_->gone()) return;
+  json::object params = Params()("sessionId", session_->id());
+  fire_and_forget(browser_, "Target.detachFromTarget", std::move(params), std::move(session_));
+}
+
+Tab::Tab(std::shared_ptr<Browser> browser, std::shared_ptr<cdp::Session> control,
+         std::string target_id, std::string context_id)
+    : browser_(std::move(browser)),
+      control_(std::move(control)),
+      target_id_(std::move(target_id)),
+      context_id_(std::move(context_id)) {
+  accept_dialogs(control_);
+  listeners_.push_back(
+      control_->on("Page.frameNavigated", [this](const json::object& p) { on_frame(p); }));
+  listeners_.push_back(
+      control_->on("Page.frameAttached", [this](const json::object&) { on_child_frame(); }));
+}
+
+Tab::~Tab() {
+  for (int id : listeners_)
+    control_->off(id);
+  if (!browser_->alive()) return;
+  json::object params = Params()("browserContextId", context_id_);
+  fire_and_forget(browser_, "Target.disposeBrowserContext", std::move(params), std::move(control_));
+}
+
+bool Tab::alive() const {
+  return browser_->alive() && !control_->gone();
+}
+
+void Tab::on_frame(const json::object& params) {
+  const auto* frame = params.if_contains("frame");
+  if (!frame || !frame->is_object()) return;
+  const auto& f = frame->as_object();
+  if (f.contains("parentId")) return on_child_frame();
+  std::string origin(json_string(f, "securityOrigin"));
+  if (!is_web_origin(origin)) return;
+  origins_.insert(std::move(origin));
+}
+
+// A child frame may be out of process and keep storage partitioned under this
+// site, which clearing by origin does not reach.
+void Tab::on_child_frame() {
+  unclearable_ = true;
+}
+
+Task<Result<std::unique_ptr<Page>>> Tab::attach(Deadline deadline) {
+  auto attached = co_await browser_->call(
+      "Target.attachToTarget", Params()("targetId", target_id_)("flatten", true), deadline);
+  if (!attached) co_return fail(attached.error());
+  auto session = cdp::Session::create(browser_->shared_connection(),
+                                      std::string(json_string(*attached, "sessionId")));
+  auto page = std::make_unique<Page>(browser_->shared_from_this(), session, target_id_);
+  accept_dialogs(session);
+  // The domains every capture uses, in one round trip.
+  // (Named first: GCC 12 miscompiles initializer lists in coroutines.)
+  std::vector<std::shared_ptr<cdp::OneShot>> replies;
+  replies.push_back(session->send("Page.enable"));
+  replies.push_back(session->send("Page.setLifecycleEventsEnabled", Params()("enabled", true)));
+  // The last capture's pages leave no trace in history.length either.
+  replies.push_back(session->send("Page.resetNavigationHistory"));
+  auto ok = co_await wait_all(std::move(replies), deadline);
+  if (!ok) co_return fail(ok.error());
+  ++captures_;
+  browser_->count_page();
+  co_return page;
+}
+
+Task<Result<void>> Tab::reset(Deadline deadline) {
+  if (!alive()) co_return fail(Errc::browser_crashed, "the tab is gone");
+  if (unclearable_ || origins_.size() > 1)
+    co_return fail(Errc::conflict, "the capture reached state kept by other sites");
+  // sessionStorage belongs to the tab, not to the origin's storage: only the
+  // document itself can clear it.
+  if (!origins_.empty()) {
+    auto cleared = co_await control_->call(
+        "Runtime.evaluate", Params()("expression", "try { sessionStorage.clear() } catch (e) {}"),
+        deadline);
+    if (!cleared) co_return fail(cleared.error());
+  }
+  // Unload, so the page writes nothing after it is cleared; the rest needs the
+  // new document committed (the session follows it there).
+  const std::string& main_frame = target_id_;
+  auto committed = control_->expect("Page.frameNavigated", [&main_frame](const json::object& p) {
+    const auto* frame = p.if_contains("frame");
+    return frame && frame->is_object() && json_string(frame->as_object(), "id") == main_frame;
+  });
+  auto blank = co_await control_->call("Page.navigate", Params()("url", "about:blank"), deadline);
+  if (!blank) co_return fail(blank.error());
+  if (auto ok = co_await committed->wait(deadline); !ok) co_return fail(ok.error());
+
+  std::vector<std::shared_ptr<cdp::OneShot>> replies;
+  replies.push_back(control_->send("Network.clearBrowserCache"));
+  json::object context = Params()("browserContextId", context_id_);
+  replies.push_back(browser_->connection().send("Storage.clearCookies", context, ""));
+  replies.push_back(browser_->connection().send("Browser.resetPermissions", context, ""));
+  for (const auto& origin : origins_)
+    replies.push_back(control_->send("Storage.clearDataForOrigin",
+                                     Params()("origin", origin)("storageTypes", "all")));
+  auto cleared = co_await wait_all(std::move(replies), deadline);
+  if (!cleared) co_return fail(cleared.error());
+  origins_.clear();
+  co_return Result<void>{};
 }
 
 Browser::Browser(ChromiumProcess process, std::shared_ptr<cdp::Connection> connection)
@@ -76,42 +192,30 @@ Task<Result<json::object>> Browser::call(std::string method, json::object params
   co_return co_await connection_->call(std::move(method), std::move(params), "", deadline);
 }
 
-Task<Result<std::unique_ptr<Page>>> Browser::new_page(bool isolated, Deadline deadline) {
+Task<Result<std::unique_ptr<Tab>>> Browser::open_tab(Deadline deadline) {
   auto self = shared_from_this();
-  std::string context_id;
-  if (isolated) {
-    auto ctx =
-        co_await call("Target.createBrowserContext", Params()("disposeOnDetach", true), deadline);
-    if (!ctx) co_return fail(ctx.error());
-    context_id = std::string(json_string(*ctx, "browserContextId"));
-    // Downloads are per context too.
-    connection_->send("Browser.setDownloadBehavior",
-                      Params()("behavior", "deny")("browserContextId", context_id), "");
-  }
-  json::object create = Params()("url", "about:blank")("newWindow", true);
-  if (!context_id.empty()) create["browserContextId"] = context_id;
+  auto ctx =
+      co_await call("Target.createBrowserContext", Params()("disposeOnDetach", true), deadline);
+  if (!ctx) co_return fail(ctx.error());
+  std::string context_id(json_string(*ctx, "browserContextId"));
+  // Downloads are per context too.
+  connection_->send("Browser.setDownloadBehavior",
+                    Params()("behavior", "deny")("browserContextId", context_id), "");
+  json::object create =
+      Params()("url", "about:blank")("newWindow", true)("browserContextId", context_id);
   auto target = co_await call("Target.createTarget", std::move(create), deadline);
   if (!target) co_return fail(target.error());
   std::string target_id(json_string(*target, "targetId"));
   auto attached = co_await call("Target.attachToTarget",
                                 Params()("targetId", target_id)("flatten", true), deadline);
   if (!attached) co_return fail(attached.error());
-  auto session =
+  auto control =
       cdp::Session::create(connection_, std::string(json_string(*attached, "sessionId")));
-  ++pages_opened_;
-
-  // Dialogs never block a capture: accept them as a person clicking OK would.
-  std::weak_ptr<cdp::Session> weak = session;
-  session->on("Page.javascriptDialogOpening", [weak](const json::object&) {
-    if (auto s = weak.lock()) s->send("Page.handleJavaScriptDialog", Params()("accept", true));
-  });
-  // Enable the domains every capture uses, in one round trip.
-  auto page_enabled = session->send("Page.enable");
-  auto lifecycle = session->send("Page.setLifecycleEventsEnabled", Params()("enabled", true));
-  if (auto ok = co_await page_enabled->wait(deadline); !ok) co_return fail(ok.error());
-  if (auto ok = co_await lifecycle->wait(deadline); !ok) co_return fail(ok.error());
-  co_return std::make_unique<Page>(self, std::move(session), std::move(target_id),
-                                   std::move(context_id));
+  auto tab = std::make_unique<Tab>(self, control, std::move(target_id), std::move(context_id));
+  // Page events tell the tab which origins to clear.
+  if (auto ok = co_await control->call("Page.enable", {}, deadline); !ok)
+    co_return fail(ok.error());
+  co_return tab;
 }
 
 void Browser::kill() {

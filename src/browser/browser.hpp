@@ -1,9 +1,15 @@
 #pragma once
-// One running Chromium and its DevTools connection. Pages are targets, each
-// in its own window (capturing a background tab can hang) and, when isolated,
-// its own incognito browser context.
+// One running Chromium and its DevTools connection. A Tab is a window target
+// (capturing a background tab can hang), in its own incognito browser context,
+// that lives across captures: each capture gets a Page, a fresh
+// session attached to the tab, and between captures the tab is reset (its
+// session's overrides dropped, the page unloaded, the context's cookies,
+// storage, cache and permissions cleared) or, when that cannot be made
+// complete, replaced.
 
 #include <memory>
+#include <set>
+#include <vector>
 
 #include "browser/chromium_process.hpp"
 #include "cdp/connection.hpp"
@@ -13,25 +19,61 @@ namespace shot::browser {
 
 class Browser;
 
-// A page target with an attached session, ready to navigate.
+// One capture's view of a tab: a session of its own, with the Page domain and
+// lifecycle events on. Destroying it detaches the session, which drops every
+// override the capture set (emulation, headers, interception, scripts).
 class Page {
  public:
   Page(std::shared_ptr<Browser> browser, std::shared_ptr<cdp::Session> session,
-       std::string target_id, std::string context_id);
-  ~Page();  // closes the target (and disposes its context) in the background
+       std::string target_id);
+  ~Page();
   Page(const Page&) = delete;
   Page& operator=(const Page&) = delete;
 
   cdp::Session& session() { return *session_; }
   const std::string& target_id() const { return target_id_; }
-  const std::string& context_id() const { return context_id_; }
   Browser& browser() { return *browser_; }
 
  private:
   std::shared_ptr<Browser> browser_;
   std::shared_ptr<cdp::Session> session_;
   std::string target_id_;
+};
+
+class Tab {
+ public:
+  Tab(std::shared_ptr<Browser> browser, std::shared_ptr<cdp::Session> control,
+      std::string target_id, std::string context_id);
+  ~Tab();  // disposes its context (and so the target) in the background
+  Tab(const Tab&) = delete;
+  Tab& operator=(const Tab&) = delete;
+
+  // A fresh session for one capture.
+  Task<Result<std::unique_ptr<Page>>> attach(Deadline deadline);
+
+  // Clears what the last capture left, so the next one sees a new browser
+  // profile. Fails (and the tab must be dropped) when the tab is gone or when
+  // the capture reached state that clearing by origin cannot reach: frames of
+  // other origins (partitioned storage) or more origins than it tracks.
+  Task<Result<void>> reset(Deadline deadline);
+
+  Browser& browser() { return *browser_; }
+  bool alive() const;
+  int captures() const { return captures_; }
+  const std::string& target_id() const { return target_id_; }
+
+ private:
+  void on_frame(const json::object& params);
+  void on_child_frame();
+
+  std::shared_ptr<Browser> browser_;
+  std::shared_ptr<cdp::Session> control_;
+  std::string target_id_;
   std::string context_id_;
+  std::set<std::string> origins_;  // committed by the main frame since the last reset
+  bool unclearable_ = false;       // a child frame or too many origins seen
+  std::vector<int> listeners_;
+  int captures_ = 0;
 };
 
 class Browser : public std::enable_shared_from_this<Browser> {
@@ -44,14 +86,16 @@ class Browser : public std::enable_shared_from_this<Browser> {
   pid_t pid() const { return process_.pid(); }
   const std::string& version() const { return version_; }
   cdp::Connection& connection() { return *connection_; }
+  std::shared_ptr<cdp::Connection> shared_connection() { return connection_; }
 
   Task<Result<json::object>> call(std::string method, json::object params, Deadline deadline);
 
-  // A new page; `isolated` gives it a fresh incognito context of its own.
-  Task<Result<std::unique_ptr<Page>>> new_page(bool isolated, Deadline deadline);
+  // A new window target in a fresh incognito context of its own.
+  Task<Result<std::unique_ptr<Tab>>> open_tab(Deadline deadline);
 
-  // Pages opened so far (for recycling decisions).
+  // Pages (captures) served so far, for recycling decisions.
   int pages_opened() const { return pages_opened_; }
+  void count_page() { ++pages_opened_; }
 
   // Kills the process group now; every pending call fails.
   void kill();

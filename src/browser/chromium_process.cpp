@@ -43,7 +43,8 @@ std::vector<std::string> base_flags(const ChromiumOptions& o,
       "--disable-renderer-backgrounding",
       "--disable-features=Translate,MediaRouter,OptimizationHints,AcceptCHFrame,"
       "InterestFeedContentSuggestions,CalculateNativeWinOcclusion,HttpsUpgrades,"
-      "PaintHolding,DestroyProfileOnBrowserClose",
+      // BackForwardCache: a reused tab keeps no page of an earlier capture alive.
+      "PaintHolding,DestroyProfileOnBrowserClose,BackForwardCache",
       "--block-new-web-contents",  // pop-ups: window.open() gets nothing
       "--deny-permission-prompts",
       "--password-store=basic",

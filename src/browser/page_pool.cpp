@@ -5,8 +5,8 @@
 namespace shot::browser {
 
 Lease::~Lease() {
-  page_.reset();  // closes its context in the background
-  if (pool_) pool_->give_back();
+  ready_.page.reset();  // detaches the capture's session: its overrides go with it
+  if (pool_) pool_->give_back(std::move(ready_.tab));
 }
 
 PagePool::PagePool(Executor executor, PoolOptions options)
@@ -71,61 +71,103 @@ Task<Result<Lease>> PagePool::acquire(Deadline deadline) {
     PagePool* pool;
     bool& handed_out;
     ~GiveBack() {
-      if (!handed_out) pool->give_back();
+      if (!handed_out) pool->give_back(nullptr);
     }
   } give_back_guard{this, handed_out};
 
   auto browser = co_await running_browser(deadline);
   if (!browser) co_return fail(browser.error());
-  std::unique_ptr<Page> page;
-  // A page being prepared arrives sooner than one opened now, and opening
+  // A tab being prepared arrives sooner than one opened now, and opening
   // another would double the work (contexts cost CPU, not just time).
   while (ready_.empty() && preparing_ > 0 && !deadline.expired())
     co_await wait_for_prepared(deadline);
-  while (!ready_.empty() && !page) {
+  std::optional<ReadyTab> ready;
+  while (!ready_.empty() && !ready) {
     auto candidate = std::move(ready_.front());
     ready_.pop_front();
-    if (&candidate->browser() == browser->get() && !candidate->session().gone())
-      page = std::move(candidate);
+    if (&candidate.tab->browser() == browser->get() && candidate.tab->alive() &&
+        !candidate.page->session().gone())
+      ready = std::move(candidate);
   }
-  if (!page) {
-    auto fresh = co_await (*browser)->new_page(options_.isolate, deadline);
-    if (!fresh) co_return fail(fresh.error());
-    page = std::move(*fresh);
+  if (!ready) {
+    auto tab = co_await (*browser)->open_tab(deadline);
+    if (!tab) co_return fail(tab.error());
+    ++tabs_opened_;
+    auto page = co_await (*tab)->attach(deadline);
+    if (!page) co_return fail(page.error());
+    ready = ReadyTab{std::move(*tab), std::move(*page)};
   }
   handed_out = true;
   refill();
-  co_return Lease(this, std::move(page));
+  co_return Lease(this, std::move(*ready));
 }
 
-void PagePool::give_back() {
+void PagePool::give_back(std::unique_ptr<Tab> tab) {
   --busy_;
+  if (tab && options_.reuse_tabs && !shut_ && browser_ && &tab->browser() == browser_.get() &&
+      tab->alive() && tab->captures() < options_.tab_uses)
+    prepare(std::move(tab));
   slots_.release();
   refill();
 }
 
-// Keeps one prepared page per slot, busy or not, created in the background:
-// the next capture of a busy slot then finds its page ready instead of
-// waiting for a context to open after this one ends.
+// Keeps a ready tab for every slot. Reused tabs come back through give_back;
+// without reuse, a tab is prepared for each slot even while it is busy, so its
+// next capture does not wait for a context to open after this one ends.
 void PagePool::refill() {
   if (shut_ || !browser_ || !browser_->alive()) return;
-  int wanted = options_.tabs - static_cast<int>(ready_.size()) - preparing_;
-  for (int i = 0; i < wanted; ++i) {
-    ++preparing_;
-    auto browser = browser_;
-    std::weak_ptr<bool> token = alive_token_;
-    asio::co_spawn(
-        executor_,
-        [this, browser, token]() -> Task<void> {
-          auto page =
-              co_await browser->new_page(options_.isolate, Deadline::in(options_.launch_timeout));
-          if (token.expired() || !*token.lock()) co_return;
-          --preparing_;
-          if (page && browser == browser_) ready_.push_back(std::move(*page));
-          prepared_changed();
-        },
-        asio::detached);
+  int wanted = options_.tabs - static_cast<int>(ready_.size()) - preparing_ -
+               (options_.reuse_tabs ? busy_ : 0);
+  for (int i = 0; i < wanted; ++i)
+    prepare(nullptr);
+}
+
+namespace {
+
+struct Prepared {
+  Result<ReadyTab> ready;
+  bool opened = false;  // a new tab, not a reset one
+};
+
+// Resets `tab` or, when there is none or it cannot be reset, opens a new one;
+// then attaches the session the next capture will use.
+Task<Prepared> make_ready(std::shared_ptr<Browser> browser, std::unique_ptr<Tab> tab,
+                          Deadline deadline) {
+  if (tab) {
+    if (auto reset = co_await tab->reset(deadline); !reset) {
+      log::debug("tab not reused: {}", reset.error().message);
+      tab.reset();
+    }
   }
+  bool opened = !tab;
+  if (opened) {
+    auto fresh = co_await browser->open_tab(deadline);
+    if (!fresh) co_return Prepared{fail(fresh.error()), true};
+    tab = std::move(*fresh);
+  }
+  auto page = co_await tab->attach(deadline);
+  if (!page) co_return Prepared{fail(page.error()), opened};
+  co_return Prepared{ReadyTab{std::move(tab), std::move(*page)}, opened};
+}
+
+}  // namespace
+
+void PagePool::prepare(std::unique_ptr<Tab> tab) {
+  ++preparing_;
+  std::weak_ptr<bool> token = alive_token_;
+  asio::co_spawn(
+      executor_,
+      [this, browser = browser_, token, tab = std::move(tab)]() mutable -> Task<void> {
+        auto prepared =
+            co_await make_ready(browser, std::move(tab), Deadline::in(options_.launch_timeout));
+        if (token.expired() || !*token.lock()) co_return;
+        --preparing_;
+        ++(prepared.opened ? tabs_opened_ : tabs_reset_);
+        if (prepared.ready && browser == browser_) ready_.push_back(std::move(*prepared.ready));
+        // A failure leaves the slot without a ready tab: acquire opens one.
+        prepared_changed();
+      },
+      asio::detached);
 }
 
 Task<void> PagePool::wait_for_prepared(Deadline deadline) {
@@ -154,6 +196,8 @@ PoolStats PagePool::stats() const {
                    .busy = busy_,
                    .browser_launches = launches_,
                    .browser_restarts = std::max(0, launches_ - 1),
+                   .tabs_opened = tabs_opened_,
+                   .tabs_reset = tabs_reset_,
                    .browser_pid = browser_ ? browser_->pid() : -1};
 }
 

@@ -1,7 +1,10 @@
 #pragma once
-// A bounded pool of pages over one supervised Chromium. Every lease is a fresh
-// incognito context (nothing leaks between captures), prepared ahead of time
-// so opening it is off the critical path. A dead browser is replaced on the
+// A bounded pool of tabs over one supervised Chromium. Every capture sees a
+// fresh profile: each tab has its own incognito context, and between two
+// captures the tab is reset (session dropped, page unloaded, cookies, storage,
+// cache and permissions cleared) or, when a capture reached state that a reset
+// cannot clear, replaced by a new one. Tabs are made ready ahead of time, so
+// acquiring one is off the critical path. A dead browser is replaced on the
 // next acquire; a browser is recycled after `recycle_after` pages.
 
 #include <deque>
@@ -15,7 +18,10 @@ namespace shot::browser {
 struct PoolOptions {
   int tabs = 2;              // concurrent pages
   int recycle_after = 1000;  // pages per browser before a fresh one
-  bool isolate = true;       // one incognito context per lease
+  // Reuse a tab (reset between captures) instead of opening a new context and
+  // window for each capture; `tab_uses` captures before a tab is replaced.
+  bool reuse_tabs = true;
+  int tab_uses = 100;
   Millis launch_timeout{30'000};
   ChromiumOptions chromium;
 };
@@ -25,25 +31,33 @@ struct PoolStats {
   int busy = 0;
   int browser_launches = 0;
   int browser_restarts = 0;  // launches that replaced a dead or recycled browser
+  int tabs_opened = 0;       // new contexts and windows
+  int tabs_reset = 0;        // tabs cleared and reused
   pid_t browser_pid = -1;
 };
 
 class PagePool;
 
-// A page held for one capture; returns its slot when destroyed.
+// A tab with a session attached, ready for a capture.
+struct ReadyTab {
+  std::unique_ptr<Tab> tab;
+  std::unique_ptr<Page> page;
+};
+
+// A page held for one capture; returns its tab when destroyed.
 class Lease {
  public:
-  Lease(PagePool* pool, std::unique_ptr<Page> page) : pool_(pool), page_(std::move(page)) {}
-  Lease(Lease&& o) noexcept : pool_(std::exchange(o.pool_, nullptr)), page_(std::move(o.page_)) {}
+  Lease(PagePool* pool, ReadyTab ready) : pool_(pool), ready_(std::move(ready)) {}
+  Lease(Lease&& o) noexcept : pool_(std::exchange(o.pool_, nullptr)), ready_(std::move(o.ready_)) {}
   Lease& operator=(Lease&&) = delete;
   ~Lease();
 
-  Page& page() { return *page_; }
-  Page* operator->() { return page_.get(); }
+  Page& page() { return *ready_.page; }
+  Page* operator->() { return ready_.page.get(); }
 
  private:
   PagePool* pool_;
-  std::unique_ptr<Page> page_;
+  ReadyTab ready_;
 };
 
 class PagePool {
@@ -53,7 +67,7 @@ class PagePool {
   PagePool(const PagePool&) = delete;
   PagePool& operator=(const PagePool&) = delete;
 
-  // Starts the browser and prepares pages, so the first capture is fast.
+  // Starts the browser and prepares tabs, so the first capture is fast.
   Task<Result<void>> warm_up(Deadline deadline);
 
   // A page for one capture: waits for a free slot until `deadline`.
@@ -71,10 +85,12 @@ class PagePool {
 
  private:
   friend class Lease;
-  void give_back();
+  void give_back(std::unique_ptr<Tab> tab);
   Task<Result<std::shared_ptr<Browser>>> running_browser(Deadline deadline);
   void refill();
-  // Waits until a page being prepared is ready (or failed), or `deadline`.
+  // Makes `tab` (a new one when null) ready in the background.
+  void prepare(std::unique_ptr<Tab> tab);
+  // Waits until a tab being prepared is ready (or failed), or `deadline`.
   Task<void> wait_for_prepared(Deadline deadline);
   void prepared_changed();
 
@@ -83,11 +99,13 @@ class PagePool {
   AsyncSemaphore slots_;
   AsyncSemaphore launch_lock_;
   std::shared_ptr<Browser> browser_;
-  std::deque<std::unique_ptr<Page>> ready_;
+  std::deque<ReadyTab> ready_;
   int preparing_ = 0;
   std::vector<asio::steady_timer*> prepared_waiters_;
   int busy_ = 0;
   int launches_ = 0;
+  int tabs_opened_ = 0;
+  int tabs_reset_ = 0;
   bool shut_ = false;
   std::shared_ptr<bool> alive_token_ = std::make_shared<bool>(true);
 };

@@ -211,7 +211,10 @@ void PageServer::serve(int fd) {
           "HTTP/1.1 " + std::to_string(resp.status) + " " + reason(resp.status) + "\r\n";
       out += "Content-Type: " + resp.content_type + "\r\n";
       out += "Content-Length: " + std::to_string(resp.body.size()) + "\r\n";
-      out += "Cache-Control: no-store\r\n";
+      bool own_cache_control = std::any_of(resp.headers.begin(), resp.headers.end(), [](auto& h) {
+        return lower(h.first) == "cache-control";
+      });
+      if (!own_cache_control) out += "Cache-Control: no-store\r\n";
       for (auto& [k, v] : resp.headers)
         out += k + ": " + v + "\r\n";
       out += "\r\n";
