@@ -86,6 +86,97 @@ class OptionFlags {
   std::map<std::string, std::string> values_;
 };
 
+// The flags of every node that serves (serve, api, worker): the same names,
+// environment variables and defaults, so one config drives both halves.
+void add_node_flags(CLI::App& cmd, ServeConfig& sc) {
+  cmd.add_option("--listen", sc.listen, "address:port to listen on")
+      ->envname("SHOT_LISTEN")
+      ->capture_default_str();
+  cmd.add_option("--data-dir", sc.data_dir, "where the embedded store and pictures live")
+      ->envname("SHOT_DATA_DIR")
+      ->capture_default_str();
+  cmd.add_option("--queue", sc.queue,
+                 "queue backend: memory, or amqp://user:pass@host:port/vhost (RabbitMQ)")
+      ->envname("SHOT_QUEUE")
+      ->capture_default_str();
+  cmd.add_option(
+         "--store", sc.store,
+         "job store: sqlite:PATH (default sqlite:<data-dir>/shot.db) or redis://host:port/db")
+      ->envname("SHOT_STORE");
+  cmd.add_option("--blobs", sc.blobs,
+                 "picture store: file:DIR (default file:<data-dir>/blobs) or "
+                 "s3://bucket?endpoint=...&region=...")
+      ->envname("SHOT_BLOBS");
+  cmd.add_option("--tabs", sc.tabs, "concurrent captures (default: one per core, at least 2)")
+      ->envname("SHOT_TABS");
+  cmd.add_option("--chromium", sc.chromium, "Chromium binary (default: Debian's)")
+      ->envname("SHOT_CHROMIUM");
+  cmd.add_option("--max-queue", sc.max_queue, "queued captures before new jobs get 429")
+      ->envname("SHOT_MAX_QUEUE")
+      ->capture_default_str();
+  cmd.add_option("--max-urls-per-job", sc.max_urls_per_job, "URLs one job may hold")
+      ->envname("SHOT_MAX_URLS_PER_JOB")
+      ->capture_default_str();
+  cmd.add_flag("--allow-private", sc.allow_private,
+               "allow captures of loopback and private addresses (development)")
+      ->envname("SHOT_ALLOW_PRIVATE");
+  cmd.add_option("--allow-host", sc.allow_hosts,
+                 "allow this HOST[:PORT] despite the egress policy (repeatable)")
+      ->envname("SHOT_ALLOW_HOST");
+  cmd.add_option("--allow-cidr", sc.allow_cidrs, "allow this address range (repeatable)")
+      ->envname("SHOT_ALLOW_CIDR");
+  cmd.add_option("--webhook-secret", sc.webhook_secret,
+                 "HMAC secret for X-Shot-Signature on callbacks")
+      ->envname("SHOT_WEBHOOK_SECRET");
+  cmd.add_option("--log-format", sc.log_format, "text or json")
+      ->envname("SHOT_LOG_FORMAT")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  cmd.add_option("--drain-seconds", sc.drain_seconds,
+                 "on SIGTERM, how long running captures may finish")
+      ->envname("SHOT_DRAIN_SECONDS")
+      ->capture_default_str();
+  cmd.add_option("--api-keys-file", sc.api_keys_file,
+                 "require API keys: a file of `NAME SHA256HEX` lines (see `shot keys new`)")
+      ->envname("SHOT_API_KEYS_FILE");
+  cmd.add_option("--signing-secret", sc.signing_secret,
+                 "HMAC secret for signed GET /v1/screenshot URLs (docs/security.md)")
+      ->envname("SHOT_SIGNING_SECRET");
+  cmd.add_option("--rate-per-second", sc.rate_per_second, "requests a second per API key")
+      ->envname("SHOT_RATE_PER_SECOND")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd.add_option("--rate-burst", sc.rate_burst, "requests at once per API key (bucket size)")
+      ->envname("SHOT_RATE_BURST")
+      ->check(CLI::Range(1.0, 1e9))
+      ->capture_default_str();
+  cmd.add_option("--max-jobs-per-key", sc.max_jobs_per_key,
+                 "unfinished jobs per API key before new ones get 429 (0: no cap)")
+      ->envname("SHOT_MAX_JOBS_PER_KEY")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd.add_flag("--no-seed-routes", sc.no_seed_routes,
+               "do not serve the seed-compatible routes (they take no API keys)")
+      ->envname("SHOT_NO_SEED_ROUTES");
+  cmd.add_option("--smtp", sc.smtp, "SMTP server for thumbnail e-mails: smtp://host:port")
+      ->envname("SHOT_SMTP");
+  cmd.add_option("--smtp-from", sc.smtp_from, "sender address of those e-mails")
+      ->envname("SHOT_SMTP_FROM")
+      ->capture_default_str();
+  cmd.add_option("--max-image-bytes", sc.max_image_bytes,
+                 "largest image a thumbnail may be made from (download or upload)")
+      ->envname("SHOT_MAX_IMAGE_BYTES")
+      ->check(CLI::Range(1024, 1 << 30))
+      ->capture_default_str();
+  cmd.add_option("--delivery-limit", sc.delivery_limit,
+                 "deliveries of one capture before it is failed (api and worker must agree)")
+      ->envname("SHOT_DELIVERY_LIMIT")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  // Test hook for the scale-out fault tests; hidden from --help.
+  cmd.add_option("--test-crash-on", sc.test_crash_on)->group("");
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -134,92 +225,22 @@ int run_cli(int argc, char** argv) {
   auto* serve =
       app.add_subcommand("serve", "Run the HTTP API with workers, queue and stores in one process");
   ServeConfig sc;
-  serve->add_option("--listen", sc.listen, "address:port to listen on")
-      ->envname("SHOT_LISTEN")
-      ->capture_default_str();
-  serve->add_option("--data-dir", sc.data_dir, "where the embedded store and pictures live")
-      ->envname("SHOT_DATA_DIR")
-      ->capture_default_str();
-  serve->add_option("--queue", sc.queue, "queue backend: memory")
-      ->envname("SHOT_QUEUE")
-      ->capture_default_str();
-  serve
-      ->add_option("--store", sc.store,
-                   "job store: sqlite:PATH (default sqlite:<data-dir>/shot.db)")
-      ->envname("SHOT_STORE");
-  serve->add_option("--blobs", sc.blobs, "picture store: file:DIR (default file:<data-dir>/blobs)")
-      ->envname("SHOT_BLOBS");
-  serve->add_option("--tabs", sc.tabs, "concurrent captures (default: one per core, at least 2)")
-      ->envname("SHOT_TABS");
-  serve->add_option("--chromium", sc.chromium, "Chromium binary (default: Debian's)")
-      ->envname("SHOT_CHROMIUM");
-  serve->add_option("--max-queue", sc.max_queue, "queued captures before new jobs get 429")
-      ->envname("SHOT_MAX_QUEUE")
-      ->capture_default_str();
-  serve->add_option("--max-urls-per-job", sc.max_urls_per_job, "URLs one job may hold")
-      ->envname("SHOT_MAX_URLS_PER_JOB")
-      ->capture_default_str();
-  serve
-      ->add_flag("--allow-private", sc.allow_private,
-                 "allow captures of loopback and private addresses (development)")
-      ->envname("SHOT_ALLOW_PRIVATE");
-  serve
-      ->add_option("--allow-host", sc.allow_hosts,
-                   "allow this HOST[:PORT] despite the egress policy (repeatable)")
-      ->envname("SHOT_ALLOW_HOST");
-  serve->add_option("--allow-cidr", sc.allow_cidrs, "allow this address range (repeatable)")
-      ->envname("SHOT_ALLOW_CIDR");
-  serve
-      ->add_option("--webhook-secret", sc.webhook_secret,
-                   "HMAC secret for X-Shot-Signature on callbacks")
-      ->envname("SHOT_WEBHOOK_SECRET");
-  serve->add_option("--log-format", sc.log_format, "text or json")
-      ->envname("SHOT_LOG_FORMAT")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
-  serve
-      ->add_option("--drain-seconds", sc.drain_seconds,
-                   "on SIGTERM, how long running captures may finish")
-      ->envname("SHOT_DRAIN_SECONDS")
-      ->capture_default_str();
-  serve
-      ->add_option("--api-keys-file", sc.api_keys_file,
-                   "require API keys: a file of `NAME SHA256HEX` lines (see `shot keys new`)")
-      ->envname("SHOT_API_KEYS_FILE");
-  serve
-      ->add_option("--signing-secret", sc.signing_secret,
-                   "HMAC secret for signed GET /v1/screenshot URLs (docs/security.md)")
-      ->envname("SHOT_SIGNING_SECRET");
-  serve->add_option("--rate-per-second", sc.rate_per_second, "requests a second per API key")
-      ->envname("SHOT_RATE_PER_SECOND")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  serve->add_option("--rate-burst", sc.rate_burst, "requests at once per API key (bucket size)")
-      ->envname("SHOT_RATE_BURST")
-      ->check(CLI::Range(1.0, 1e9))
-      ->capture_default_str();
-  serve
-      ->add_option("--max-jobs-per-key", sc.max_jobs_per_key,
-                   "unfinished jobs per API key before new ones get 429 (0: no cap)")
-      ->envname("SHOT_MAX_JOBS_PER_KEY")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  serve
-      ->add_flag("--no-seed-routes", sc.no_seed_routes,
-                 "do not serve the seed-compatible routes (they take no API keys)")
-      ->envname("SHOT_NO_SEED_ROUTES");
-  serve->add_option("--smtp", sc.smtp, "SMTP server for thumbnail e-mails: smtp://host:port")
-      ->envname("SHOT_SMTP");
-  serve->add_option("--smtp-from", sc.smtp_from, "sender address of those e-mails")
-      ->envname("SHOT_SMTP_FROM")
-      ->capture_default_str();
-  serve
-      ->add_option("--max-image-bytes", sc.max_image_bytes,
-                   "largest image a thumbnail may be made from (download or upload)")
-      ->envname("SHOT_MAX_IMAGE_BYTES")
-      ->check(CLI::Range(1024, 1 << 30))
-      ->capture_default_str();
-  serve->callback([&] { exit_code = run_serve(sc); });
+  add_node_flags(*serve, sc);
+  serve->callback([&] { exit_code = run_node(sc, NodeRole::all); });
+
+  auto* api = app.add_subcommand(
+      "api", "Scale-out: run the HTTP API only; jobs go to the queue (same flags as serve)");
+  ServeConfig api_config;
+  add_node_flags(*api, api_config);
+  api->callback([&] { exit_code = run_node(api_config, NodeRole::api); });
+
+  auto* worker = app.add_subcommand(
+      "worker",
+      "Scale-out: take captures from the queue, store the pictures; serves only /healthz, "
+      "/readyz and /metrics (same flags as serve)");
+  ServeConfig worker_config;
+  add_node_flags(*worker, worker_config);
+  worker->callback([&] { exit_code = run_node(worker_config, NodeRole::worker); });
 
   auto* submit = app.add_subcommand(
       "submit", "Submit a file of URLs to a server, follow, download the pictures");

@@ -1,5 +1,8 @@
 #include "app/serve_command.hpp"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <boost/asio/signal_set.hpp>
 #include <filesystem>
 #include <fstream>
@@ -26,8 +29,19 @@
 namespace shot::app {
 namespace {
 
-int fatal(const std::string& what) {
-  std::cerr << "shot serve: " << what << "\n";
+const char* command_name(NodeRole role) {
+  switch (role) {
+    case NodeRole::api:
+      return "shot api";
+    case NodeRole::worker:
+      return "shot worker";
+    default:
+      return "shot serve";
+  }
+}
+
+int fatal(NodeRole role, const std::string& what) {
+  std::cerr << command_name(role) << ": " << what << "\n";
   return 2;
 }
 
@@ -45,14 +59,14 @@ Result<void> check_data_dir(const std::string& dir) {
   return fail(Errc::unavailable, "--data-dir " + dir + " is not writable");
 }
 
+// The families of the parts this node runs: an API node has no browser,
+// proxy or notifier (null), so it reports only jobs and the queue.
 std::vector<http::MetricFamily> application_metrics(const service::JobService& jobs,
-                                                    const browser::PagePool& pool,
-                                                    const notify::WebhookNotifier& notifier,
-                                                    const net::ProxyStats& proxy,
+                                                    const browser::PagePool* pool,
+                                                    const notify::WebhookNotifier* notifier,
+                                                    const net::ProxyStats* proxy,
                                                     const Result<std::size_t>& depth) {
   auto s = jobs.stats();
-  auto p = pool.stats();
-  auto& w = notifier.stats();
   std::vector<http::MetricFamily> out;
   http::MetricFamily captures{"shot_captures_total", "Captures by outcome.", "counter", {}};
   captures.samples.emplace_back("outcome=\"ok\"",
@@ -70,6 +84,9 @@ std::vector<http::MetricFamily> application_metrics(const service::JobService& j
                  "Captures waiting in the queue.",
                  "gauge",
                  {{"", depth ? static_cast<double>(*depth) : -1.0}}});
+  if (!pool || !notifier || !proxy) return out;
+  auto p = pool->stats();
+  auto& w = notifier->stats();
   out.push_back({"shot_tabs",
                  "Browser tabs by state.",
                  "gauge",
@@ -97,40 +114,51 @@ std::vector<http::MetricFamily> application_metrics(const service::JobService& j
   out.push_back({"shot_egress_requests_total",
                  "Requests of pages through the egress proxy by outcome.",
                  "counter",
-                 {{"outcome=\"forwarded\"", static_cast<double>(proxy.requests - proxy.blocked -
-                                                                proxy.failed - proxy.over_limit)},
-                  {"outcome=\"blocked\"", static_cast<double>(proxy.blocked)},
-                  {"outcome=\"failed\"", static_cast<double>(proxy.failed)},
-                  {"outcome=\"over_limit\"", static_cast<double>(proxy.over_limit)}}});
+                 {{"outcome=\"forwarded\"", static_cast<double>(proxy->requests - proxy->blocked -
+                                                                proxy->failed - proxy->over_limit)},
+                  {"outcome=\"blocked\"", static_cast<double>(proxy->blocked)},
+                  {"outcome=\"failed\"", static_cast<double>(proxy->failed)},
+                  {"outcome=\"over_limit\"", static_cast<double>(proxy->over_limit)}}});
   out.push_back({"shot_egress_bytes_total",
                  "Bytes through the egress proxy.",
                  "counter",
-                 {{"direction=\"up\"", static_cast<double>(proxy.bytes_up)},
-                  {"direction=\"down\"", static_cast<double>(proxy.bytes_down)}}});
+                 {{"direction=\"up\"", static_cast<double>(proxy->bytes_up)},
+                  {"direction=\"down\"", static_cast<double>(proxy->bytes_down)}}});
   return out;
 }
 
 }  // namespace
 
-int run_serve(const ServeConfig& config) {
+int run_node(const ServeConfig& config, NodeRole role) {
+  // An API node captures nothing: no browser, no egress proxy, no notifier.
+  const bool captures = role != NodeRole::api;
   log::setup(config.log_format == "json" ? log::Format::json : log::Format::text);
-  if (auto ok = check_data_dir(config.data_dir); !ok) return fatal(ok.error().message);
-  auto chromium = browser::find_chromium(config.chromium);
-  if (!chromium) return fatal(chromium.error().message);
+  if (config.store.empty() || config.blobs.empty())
+    if (auto ok = check_data_dir(config.data_dir); !ok) return fatal(role, ok.error().message);
+  std::string chromium;
+  if (captures) {
+    auto found = browser::find_chromium(config.chromium);
+    if (!found) return fatal(role, found.error().message);
+    chromium = *found;
+  }
+  const int cores = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+  const int tabs = config.tabs > 0 ? config.tabs : cores;
 
   auto store = open_job_store(config.store.empty() ? "sqlite:" + config.data_dir + "/shot.db"
                                                    : config.store);
-  if (!store) return fatal("store: " + store.error().message);
+  if (!store) return fatal(role, "store: " + store.error().message);
   auto blobs =
       open_blob_store(config.blobs.empty() ? "file:" + config.data_dir + "/blobs" : config.blobs);
-  if (!blobs) return fatal("blobs: " + blobs.error().message);
-  auto queue = open_queue(config.queue, QueueOptions{.capacity = config.max_queue});
-  if (!queue) return fatal("queue: " + queue.error().message);
+  if (!blobs) return fatal(role, "blobs: " + blobs.error().message);
+  auto queue = open_queue(config.queue, QueueOptions{.capacity = config.max_queue,
+                                                     .prefetch = tabs,
+                                                     .delivery_limit = config.delivery_limit});
+  if (!queue) return fatal(role, "queue: " + queue.error().message);
 
   auto policy = net::EgressPolicy::create({.allow_private = config.allow_private,
                                            .allow_hosts = config.allow_hosts,
                                            .allow_cidrs = config.allow_cidrs});
-  if (!policy) return fatal(policy.error().message);
+  if (!policy) return fatal(role, policy.error().message);
   if (config.allow_private)
     log::warn(
         "--allow-private: captures may reach loopback and private networks. For development only!");
@@ -138,48 +166,63 @@ int run_serve(const ServeConfig& config) {
   std::string secret = config.webhook_secret;
   if (secret.empty()) {
     secret = random_hex(32);
-    log::warn(
-        "no --webhook-secret given: webhooks are signed with a random secret nobody can verify");
+    if (captures)
+      log::warn(
+          "no --webhook-secret given: webhooks are signed with a random secret nobody can verify");
   }
 
   asio::io_context io(1);
   asio::thread_pool blocking(4);
-  int cores = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
-  browser::PoolOptions pool_options;
-  pool_options.tabs = config.tabs > 0 ? config.tabs : cores;
-  pool_options.chromium.executable = *chromium;
-  // Chromium reaches the network only through shot's proxy, which applies the
-  // egress policy to every request after DNS (DESIGN.md §7).
-  net::EgressProxy egress_proxy(io.get_executor(), blocking, *policy);
-  if (auto started = egress_proxy.start(); !started) return fatal(started.error().message);
-  pool_options.chromium.proxy_server = egress_proxy.url();
-  browser::PagePool pool(io.get_executor(), pool_options);
-  capture::Capturer capturer(pool);
-
-  notify::WebhookNotifier notifier(io.get_executor(), blocking, net::make_curl_http_client(*policy),
-                                   {.secret = secret});
+  std::optional<net::EgressProxy> egress_proxy;
+  std::optional<browser::PagePool> pool;
+  std::optional<capture::Capturer> capturer;
+  std::optional<notify::WebhookNotifier> notifier;
+  if (captures) {
+    browser::PoolOptions pool_options;
+    pool_options.tabs = tabs;
+    pool_options.chromium.executable = chromium;
+    // Chromium reaches the network only through shot's proxy, which applies the
+    // egress policy to every request after DNS (DESIGN.md §7).
+    egress_proxy.emplace(io.get_executor(), blocking, *policy);
+    if (auto started = egress_proxy->start(); !started) return fatal(role, started.error().message);
+    pool_options.chromium.proxy_server = egress_proxy->url();
+    pool.emplace(io.get_executor(), pool_options);
+    capturer.emplace(*pool);
+    notifier.emplace(io.get_executor(), blocking, net::make_curl_http_client(*policy),
+                     notify::WebhookOptions{.secret = secret});
+  }
+  service::CaptureFn capture_fn = [&capturer, &config](std::string url, capture::CaptureOptions o) {
+    if (!config.test_crash_on.empty() && url.find(config.test_crash_on) != std::string::npos) {
+      log::error("--test-crash-on matched {}: dying as a crashed worker would", url);
+      ::kill(::getpid(), SIGKILL);
+    }
+    return capturer->capture(std::move(url), std::move(o));
+  };
+  if (!captures) {
+    capture_fn = [](std::string, capture::CaptureOptions) -> Task<Result<capture::CaptureResult>> {
+      co_return fail(Errc::unavailable,
+                     "this node (shot api) takes no synchronous screenshots: POST /v1/jobs");
+    };
+  }
   auto url_check = [policy = *policy](std::string_view url) -> Result<std::string> {
     auto checked = net::check_submitted_url(policy, url);
     if (!checked) return fail(checked.error());
     return checked->normalized;
   };
-  service::JobService jobs(
-      io.get_executor(), blocking, **store, **blobs, **queue,
-      [&capturer](std::string url, capture::CaptureOptions o) {
-        return capturer.capture(std::move(url), std::move(o));
-      },
-      &notifier,
-      {.max_urls_per_job = config.max_urls_per_job,
-       .max_queue = config.max_queue,
-       .workers = pool_options.tabs},
-      url_check);
+  service::JobService jobs(io.get_executor(), blocking, **store, **blobs, **queue, capture_fn,
+                           notifier ? &*notifier : nullptr,
+                           {.max_urls_per_job = config.max_urls_per_job,
+                            .max_queue = config.max_queue,
+                            .delivery_limit = config.delivery_limit,
+                            .workers = tabs},
+                           url_check);
 
   std::optional<notify::SmtpMailer> mailer;
   if (!config.smtp.empty()) {
     if (config.smtp.rfind("smtp://", 0) != 0 && config.smtp.rfind("smtps://", 0) != 0)
-      return fatal("--smtp must be smtp://host:port or smtps://host:port");
+      return fatal(role, "--smtp must be smtp://host:port or smtps://host:port");
     if (auto ok = notify::check_address(config.smtp_from, "--smtp-from"); !ok)
-      return fatal("--smtp-from: " + ok.error().message);
+      return fatal(role, "--smtp-from: " + ok.error().message);
     mailer.emplace(io.get_executor(), blocking,
                    notify::SmtpOptions{.url = config.smtp, .from = config.smtp_from});
   }
@@ -188,19 +231,25 @@ int run_serve(const ServeConfig& config) {
   service::ThumbnailService thumbnails(jobs, blocking, net::make_curl_http_client(*policy),
                                        mailer ? &*mailer : nullptr, thumbnail_limits);
 
-  if (auto requeued = jobs.requeue_unfinished(); !requeued)
-    return fatal("could not requeue unfinished work: " + requeued.error().message);
+  // Only the embedded queue forgets its messages on exit; a broker keeps them,
+  // and other nodes may be working on them right now.
+  if (role == NodeRole::all && config.queue == "memory") {
+    if (auto requeued = jobs.requeue_unfinished(); !requeued)
+      return fatal(role, "could not requeue unfinished work: " + requeued.error().message);
+  }
 
   http::Router router;
   http::ApiContext context{
       .jobs = jobs,
       .readiness = [&]() -> Task<std::vector<std::pair<std::string, std::string>>> {
         std::vector<std::pair<std::string, std::string>> checks;
-        auto browser = co_await pool.check_health(Deadline::in(Millis(5000)));
-        checks.emplace_back("browser", browser ? "" : browser.error().message);
+        if (pool) {
+          auto browser = co_await pool->check_health(Deadline::in(Millis(5000)));
+          checks.emplace_back("browser", browser ? "" : browser.error().message);
+        }
         auto s = co_await offload(blocking, [&] { return (*store)->ping(); });
         checks.emplace_back("store", s ? "" : s.error().message);
-        auto q = (*queue)->ping();
+        auto q = co_await offload(blocking, [&] { return (*queue)->ping(); });
         checks.emplace_back("queue", q ? "" : q.error().message);
         auto b = co_await offload(blocking, [&] { return (*blobs)->ping(); });
         checks.emplace_back("blobs", b ? "" : b.error().message);
@@ -208,37 +257,42 @@ int run_serve(const ServeConfig& config) {
       },
       .thumbnails = &thumbnails};
   std::optional<http::AccessControl> access;
-  if (!config.api_keys_file.empty()) {
-    auto keys = http::KeyRing::load(config.api_keys_file);
-    if (!keys) return fatal(keys.error().message);
-    if (keys->size() == 0) return fatal(config.api_keys_file + " holds no keys");
-    auto lookup = [&jobs](std::string id) -> Task<Result<http::JobFacts>> {
-      auto job = co_await jobs.get(std::move(id), false);
-      if (!job) co_return fail(job.error());
-      co_return http::JobFacts{.owner = job->owner, .finished = is_terminal(job->state)};
-    };
-    access.emplace(std::move(*keys),
-                   http::AccessOptions{.rate_per_second = config.rate_per_second,
-                                       .rate_burst = config.rate_burst,
-                                       .max_jobs_per_key = config.max_jobs_per_key,
-                                       .signing_secret = config.signing_secret},
-                   lookup);
-    context.access = &*access;
-    log::info("API keys: {} from {}; signed URLs {}", access->keys().size(), config.api_keys_file,
-              config.signing_secret.empty() ? "off" : "on");
-  } else if (!config.signing_secret.empty()) {
-    log::warn("--signing-secret has no effect without --api-keys-file: the API is open");
+  if (role == NodeRole::worker) {
+    http::add_health_routes(router, context);  // no public API on a worker
+  } else {
+    if (!config.api_keys_file.empty()) {
+      auto keys = http::KeyRing::load(config.api_keys_file);
+      if (!keys) return fatal(role, keys.error().message);
+      if (keys->size() == 0) return fatal(role, config.api_keys_file + " holds no keys");
+      auto lookup = [&jobs](std::string id) -> Task<Result<http::JobFacts>> {
+        auto job = co_await jobs.get(std::move(id), false);
+        if (!job) co_return fail(job.error());
+        co_return http::JobFacts{.owner = job->owner, .finished = is_terminal(job->state)};
+      };
+      access.emplace(std::move(*keys),
+                     http::AccessOptions{.rate_per_second = config.rate_per_second,
+                                         .rate_burst = config.rate_burst,
+                                         .max_jobs_per_key = config.max_jobs_per_key,
+                                         .signing_secret = config.signing_secret},
+                     lookup);
+      context.access = &*access;
+      log::info("API keys: {} from {}; signed URLs {}", access->keys().size(), config.api_keys_file,
+                config.signing_secret.empty() ? "off" : "on");
+    } else if (!config.signing_secret.empty()) {
+      log::warn("--signing-secret has no effect without --api-keys-file: the API is open");
+    }
+    http::add_api_routes(router, context);
+    if (!config.no_seed_routes) http::add_seed_routes(router, context);
   }
-  http::add_api_routes(router, context);
-  if (!config.no_seed_routes) http::add_seed_routes(router, context);
   http::Server server(io.get_executor(), {.listen = config.listen}, router);
   http::add_metrics_route(router, server, [&]() -> Task<std::vector<http::MetricFamily>> {
-    co_return application_metrics(jobs, pool, notifier, egress_proxy.stats(),
+    co_return application_metrics(jobs, pool ? &*pool : nullptr, notifier ? &*notifier : nullptr,
+                                  egress_proxy ? &egress_proxy->stats() : nullptr,
                                   co_await offload(blocking, [&] { return (*queue)->depth(); }));
   });
-  if (auto started = server.start(); !started) return fatal(started.error().message);
-  log::info("shot serving on {} (port {}), {} tabs, data in {}", config.listen, server.port(),
-            pool_options.tabs, config.data_dir);
+  if (auto started = server.start(); !started) return fatal(role, started.error().message);
+  log::info("{} on {} (port {}), {} tabs, queue {}", command_name(role), config.listen,
+            server.port(), captures ? tabs : 0, config.queue.substr(0, config.queue.find(':')));
 
   bool stopping = false;
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -254,21 +308,24 @@ int run_serve(const ServeConfig& config) {
           co_await jobs.stop(
               deadline);  // running captures finish; the rest stay queued in the store
           co_await server.shutdown(Deadline::in(Millis(2000)));
-          pool.shutdown();
+          if (pool) pool->shutdown();
           io.stop();
         },
         asio::detached);
   });
 
-  asio::co_spawn(
-      io,
-      [&]() -> Task<void> {
-        if (auto warm = co_await pool.warm_up(Deadline::in(Millis(30'000))); !warm)
-          log::error("Chromium did not start: {}", warm.error().message);
-        jobs.start_workers();
-        jobs.start_purger(std::chrono::seconds(60));
-      },
-      asio::detached);
+  if (captures) {
+    asio::co_spawn(
+        io,
+        [&]() -> Task<void> {
+          if (auto warm = co_await pool->warm_up(Deadline::in(Millis(30'000))); !warm)
+            log::error("Chromium did not start: {}", warm.error().message);
+          jobs.start_workers();
+          jobs.start_dead_letters();
+          jobs.start_purger(std::chrono::seconds(60));
+        },
+        asio::detached);
+  }
   io.run();
   blocking.join();
   log::info("stopped");

@@ -33,9 +33,24 @@ struct ServeConfig {
   std::string smtp;  // smtp://host:port; empty: no e-mail
   std::string smtp_from = "shot@localhost";
   std::int64_t max_image_bytes = 32 << 20;
+  // Deliveries of one capture (crashes included) before it is failed; with a
+  // broker, its queue is declared with this limit, so api and worker must agree.
+  int delivery_limit = 5;
+  // Test hook (hidden flag): a worker kills itself when it starts capturing a
+  // URL that contains this, as a capture that crashes its process would.
+  std::string test_crash_on;
 };
 
+// What one process runs: everything (`shot serve`), or one half of a
+// scale-out (`shot api`: HTTP, publishes; `shot worker`: consumes, captures).
+enum class NodeRole { all, api, worker };
+
+// Builds the object graph for `role` and runs it until SIGTERM/SIGINT.
+int run_node(const ServeConfig& config, NodeRole role);
+
 // Runs the HTTP API, workers, embedded queue and stores until SIGTERM/SIGINT.
-int run_serve(const ServeConfig& config);
+inline int run_serve(const ServeConfig& config) {
+  return run_node(config, NodeRole::all);
+}
 
 }  // namespace shot::app

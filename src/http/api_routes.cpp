@@ -311,14 +311,18 @@ void add_api_routes(Router& router, ApiContext& ctx) {
   router.add("GET", "/v1/screenshot",
              guard(Scope::signed_get, [&ctx](Request& req) { return screenshot_now(ctx, req); }));
   add_thumbnail_routes(router, ctx);
+  add_health_routes(router, ctx);
+  router.add("GET", "/openapi.json",
+             [](Request&) -> Task<Response> { co_return json_response(200, openapi_document()); });
+}
+
+void add_health_routes(Router& router, ApiContext& ctx) {
   router.add("GET", "/healthz", [](Request&) -> Task<Response> {
     json::object o;
     o["status"] = "ok";
     co_return json_response(200, o);
   });
   router.add("GET", "/readyz", [&ctx](Request&) { return readiness(ctx); });
-  router.add("GET", "/openapi.json",
-             [](Request&) -> Task<Response> { co_return json_response(200, openapi_document()); });
 }
 
 }  // namespace shot::http

@@ -34,6 +34,8 @@ void add_thumbnail_seed_routes(Router& router, ApiContext& context);
 // The answer to a job submission: 202 {id, state, status_url} with Location,
 // or 200 with Idempotent-Replayed when an Idempotency-Key names an earlier job.
 Response job_accepted(const service::Submitted& done);
+// GET /healthz and /readyz alone (part of add_api_routes), for a worker node.
+void add_health_routes(Router& router, ApiContext& context);
 
 // The OpenAPI 3 description of every route and capture option.
 json::object openapi_document();

@@ -380,12 +380,63 @@ Task<void> JobService::run_item(std::string job_id, int index, int attempt, Deli
     co_return;
   }
   co_await blocking([&] { return delivery.ack(); });
-  if (finished->job_done && notifier_ && !job->callback_url.empty()) {
-    auto full = co_await get(job_id, true);
-    if (full) notifier_->send(job->callback_url, json::serialize(job_to_json(*full)));
+  if (finished->job_done) co_await finish_job(*job);
+}
+
+Task<void> JobService::finish_job(const Job& job) {
+  if (notifier_ && !job.callback_url.empty()) {
+    auto full = co_await get(job.id, true);
+    if (full) notifier_->send(job.callback_url, json::serialize(job_to_json(*full)));
   }
-  if (auto hook = done_hooks_.find(job->kind); finished->job_done && hook != done_hooks_.end())
-    co_await hook->second(*job);
+  if (auto hook = done_hooks_.find(job.kind); hook != done_hooks_.end()) co_await hook->second(job);
+}
+
+void JobService::start_dead_letters() {
+  auto dead = queue_.dead_letters();
+  if (!dead) {
+    log::warn("dead-letter queue unavailable: {}", dead.error().message);
+    return;
+  }
+  if (!*dead) return;
+  dead_letters_ = std::move(*dead);
+  asio::co_spawn(executor_, dead_letter_loop(), asio::detached);
+}
+
+Task<void> JobService::dead_letter_loop() {
+  auto alive = alive_;
+  while (!stopping_) {
+    // A short look now and then: dead letters are rare, and the blocking pool is shared.
+    auto got =
+        co_await blocking([this] { return dead_letters_->receive(Deadline::in(Millis(0))); });
+    if (!*alive) co_return;
+    if (!got || !*got) {
+      co_await sleep_for(Millis(1000));
+      continue;
+    }
+    Delivery delivery = std::move(**got);
+    auto msg = parse_json(delivery.message());
+    if (msg && msg->is_object() && !json_string(msg->as_object(), "job").empty()) {
+      std::string job_id(json_string(msg->as_object(), "job"));
+      int index = static_cast<int>(json_int(msg->as_object(), "item", -1));
+      ItemResult result;
+      result.state = ItemState::failed;
+      result.error_code = "dead_lettered";
+      result.error_message = "gave up after " + std::to_string(options_.delivery_limit) +
+                             " deliveries: the capture never finished (it may crash its worker)";
+      result.finished_ms = now_ms();
+      auto finished = co_await blocking([&] { return store_.finish_item(job_id, index, result); });
+      if (!finished && finished.error().code == Errc::unavailable) {
+        co_await blocking([&] { return delivery.nack(true, backoff(delivery.attempt())); });
+        continue;
+      }
+      if (finished) {
+        log::warn("item {}/{} was dead-lettered: marked failed", job_id, index);
+        auto job = co_await get(job_id, false);
+        if (finished->job_done && job) co_await finish_job(*job);
+      }
+    }
+    co_await blocking([&] { return delivery.ack(); });
+  }
 }
 
 Task<void> JobService::stop(Deadline deadline) {

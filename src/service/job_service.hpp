@@ -102,6 +102,10 @@ class JobService {
   Result<std::size_t> requeue_unfinished();
   // Workers: take items from the queue until stop().
   void start_workers();
+  // Marks failed the items of messages the queue dead-lettered (a broker's
+  // delivery limit: a capture that kept crashing its worker). No-op when the
+  // queue keeps no dead letters.
+  void start_dead_letters();
   // Stops taking items; waits for running captures until `deadline`.
   Task<void> stop(Deadline deadline);
   // Deletes expired cache entries (and their blobs) now and then.
@@ -119,6 +123,9 @@ class JobService {
  private:
   struct Inflight;
   Task<void> worker_loop(int id);
+  Task<void> dead_letter_loop();
+  // A finished job's webhook, then its kind's done hook (a thumbnail's e-mail).
+  Task<void> finish_job(const Job& job);
   Task<void> run_item(std::string job_id, int index, int attempt, Delivery& delivery);
   Task<Result<Picture>> produce(const std::string& url, const json::object& options,
                                 int cache_ttl_s, bool fresh, std::string blob_key);
@@ -141,6 +148,7 @@ class JobService {
   std::map<JobKind, ItemProducer> producers_;
   std::map<JobKind, JobDoneHook> done_hooks_;
   asio::thread_pool receivers_;  // blocking Queue::receive, one thread per worker
+  std::unique_ptr<Queue> dead_letters_;
   std::map<std::string, std::shared_ptr<Inflight>> inflight_;
   ServiceStats stats_;
   bool stopping_ = false;

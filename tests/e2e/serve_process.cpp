@@ -23,8 +23,9 @@ std::string HttpResult::header(std::string_view name) const {
   return "";
 }
 
-ServeProcess::ServeProcess(std::vector<std::string> extra_args, std::string data_dir)
-    : args_(std::move(extra_args)), data_dir_(std::move(data_dir)) {
+ServeProcess::ServeProcess(std::vector<std::string> extra_args, std::string data_dir,
+                           std::string command)
+    : args_(std::move(extra_args)), command_(std::move(command)), data_dir_(std::move(data_dir)) {
   if (data_dir_.empty()) {
     char tmpl[] = "/tmp/shot-serve-test-XXXXXX";
     data_dir_ = ::mkdtemp(tmpl);
@@ -39,7 +40,7 @@ ServeProcess::~ServeProcess() {
 }
 
 bool ServeProcess::start() {
-  std::vector<std::string> argv = {SHOT_BINARY,  "serve",
+  std::vector<std::string> argv = {SHOT_BINARY,  command_,
                                    "--listen",   "127.0.0.1:" + std::to_string(port_),
                                    "--data-dir", data_dir_};
   for (auto& a : args_)
@@ -64,6 +65,14 @@ bool ServeProcess::start() {
     std::this_thread::sleep_for(Millis(100));
   }
   return false;
+}
+
+bool ServeProcess::exited() {
+  if (pid_ <= 0) return true;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
+  pid_ = -1;
+  return true;
 }
 
 void ServeProcess::sigterm_and_wait() {

@@ -24,14 +24,18 @@ struct HttpResult {
 
 class ServeProcess {
  public:
-  // Starts shot serve with `extra_args`; data_dir empty = a new temp dir.
-  explicit ServeProcess(std::vector<std::string> extra_args = {}, std::string data_dir = {});
+  // Starts `shot COMMAND` (serve, api or worker) with `extra_args`; data_dir
+  // empty = a new temp dir.
+  explicit ServeProcess(std::vector<std::string> extra_args = {}, std::string data_dir = {},
+                        std::string command = "serve");
   ~ServeProcess();
 
   bool start();  // waits until /healthz answers
   void sigterm_and_wait();
   void kill9_and_wait();
   bool running() const { return pid_ > 0; }
+  // True (and reaped) when the process ended on its own.
+  bool exited();
 
   HttpResult get(const std::string& path, net::HttpHeaders headers = {}) const;
   HttpResult post(const std::string& path, const std::string& body,
@@ -48,6 +52,7 @@ class ServeProcess {
   HttpResult request(const std::string& method, const std::string& path, const std::string& body,
                      net::HttpHeaders headers) const;
   std::vector<std::string> args_;
+  std::string command_;
   std::string data_dir_;
   bool own_dir_ = false;
   int port_ = 0;

@@ -96,6 +96,14 @@ Result<Address> parse_address(std::string_view url) {
     return fail(Errc::invalid_argument, "a RabbitMQ URL starts with amqp://", "queue");
   auto rest = url.substr(kScheme.size());
   Address a;
+  if (auto q = rest.find('?'); q != std::string_view::npos) {
+    auto query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+    if (!query.starts_with("queue=") || query.find('&') != std::string_view::npos)
+      return fail(Errc::invalid_argument, "a RabbitMQ URL takes one parameter: ?queue=NAME",
+                  "queue");
+    a.queue = decode_percent(query.substr(6));
+  }
   auto slash = rest.find('/');
   auto authority = rest.substr(0, slash);
   if (slash != std::string_view::npos) {

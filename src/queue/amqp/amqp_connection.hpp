@@ -16,14 +16,15 @@
 
 namespace shot::amqp {
 
-// Where the broker is: amqp://user:pass@host:port/vhost (percent-encoded parts;
-// an empty vhost is "/").
+// Where the broker is: amqp://user:pass@host:port/vhost?queue=NAME
+// (percent-encoded parts; an empty vhost is "/"; queue overrides the name).
 struct Address {
   std::string host = "localhost";
   int port = 5672;
   std::string user = "guest";
   std::string password = "guest";
   std::string vhost = "/";
+  std::string queue;  // empty: the configured name
 };
 
 Result<Address> parse_address(std::string_view url);

@@ -298,7 +298,8 @@ Result<std::unique_ptr<AmqpQueue>> AmqpQueue::open(std::string_view url,
                                                    const QueueOptions& options) {
   auto address = amqp::parse_address(url);
   if (!address) return fail(address.error());
-  if (options.name.empty() || options.name.size() > 200)
+  const std::string name = address->queue.empty() ? options.name : address->queue;
+  if (name.empty() || name.size() > 200)
     return fail(Errc::invalid_argument, "the queue name must have 1 to 200 characters", "queue");
   if (options.capacity == 0)
     return fail(Errc::invalid_argument, "queue capacity must be at least 1", "queue");
@@ -306,16 +307,16 @@ Result<std::unique_ptr<AmqpQueue>> AmqpQueue::open(std::string_view url,
     return fail(Errc::invalid_argument, "the delivery limit must be at least 1", "queue");
   auto shared = std::make_shared<Shared>();
   shared->address = *address;
-  shared->name = options.name;
+  shared->name = name;
   shared->capacity = options.capacity;
   shared->prefetch = std::max(1, options.prefetch);
   shared->delivery_limit = options.delivery_limit;
-  const std::string dead = options.name + ".dead";
+  const std::string dead = name + ".dead";
   shared->declarations.push_back({dead, {text("x-queue-type", "quorum")}});
   // x-delivery-limit counts returns: a message is dead-lettered when returned
   // more than that many times, so it is delivered at most delivery_limit times.
   shared->declarations.push_back(
-      {options.name,
+      {name,
        {text("x-queue-type", "quorum"),
         number("x-max-length", static_cast<std::int64_t>(options.capacity)),
         text("x-overflow", "reject-publish"),
