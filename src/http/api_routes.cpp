@@ -6,6 +6,7 @@
 #include "core/digest.hpp"
 #include "core/log.hpp"
 #include "http/access.hpp"
+#include "http/web/web_routes.hpp"
 #include "service/job_view.hpp"
 
 namespace shot::http {
@@ -314,6 +315,7 @@ void add_api_routes(Router& router, ApiContext& ctx) {
   add_health_routes(router, ctx);
   router.add("GET", "/openapi.json",
              [](Request&) -> Task<Response> { co_return json_response(200, openapi_document()); });
+  add_web_routes(router);
 }
 
 void add_health_routes(Router& router, ApiContext& ctx) {
