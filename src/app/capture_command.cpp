@@ -13,6 +13,8 @@
 #include "browser/page_pool.hpp"
 #include "capture/capturer.hpp"
 #include "core/log.hpp"
+#include "image/image.hpp"
+#include "service/thumbnail_service.hpp"
 
 namespace shot::app {
 namespace {
@@ -99,6 +101,11 @@ int run_capture(const CaptureCommand& command) {
     std::cerr << "shot capture: " << options.error().message << "\n";
     return 2;
   }
+  auto thumbnail = service::capture_thumbnail_option(command.options);
+  if (!thumbnail) {
+    std::cerr << "shot capture: " << thumbnail.error().message << "\n";
+    return 2;
+  }
   std::error_code ec;
   std::filesystem::create_directories(command.out_dir, ec);
   if (ec) {
@@ -156,9 +163,20 @@ int run_capture(const CaptureCommand& command) {
         auto path = std::filesystem::path(command.out_dir) / files[i];
         std::ofstream out(path, std::ios::binary);
         out.write(r->bytes.data(), static_cast<std::streamsize>(r->bytes.size()));
+        // The `thumbnail` option: NAME.thumb.EXT next to the picture.
+        Result<image::Encoded> thumb = fail(Errc::internal, "");
+        if (out && *thumbnail) thumb = image::thumbnail(r->bytes, **thumbnail);
+        if (thumb) {
+          auto thumb_path = path;
+          thumb_path.replace_extension("thumb." + std::string(image::extension(thumb->format)));
+          std::ofstream(thumb_path, std::ios::binary) << thumb->bytes;
+        }
         if (!out) {
           ++failed;
           failures.push_back((*urls)[i] + ": cannot write " + path.string());
+        } else if (*thumbnail && !thumb) {
+          ++failed;
+          failures.push_back((*urls)[i] + ": thumbnail: " + thumb.error().message);
         }
       } else {
         ++failed;

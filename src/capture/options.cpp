@@ -71,6 +71,8 @@ constexpr OptionSpec kSpecs[] = {
      kMaxScript},
     {"block_resources", T::string_list, "resource types not to load", 0, 0, kResourceTypes},
     {"block_urls", T::string_list, "URL patterns not to load (* is a wildcard)"},
+    {"thumbnail", T::object,
+     "also store a thumbnail {width,height,fit: contain|cover|fill|inside,format,quality}"},
 };
 
 std::string field(std::string_view name) {

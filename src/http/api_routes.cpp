@@ -147,7 +147,8 @@ Task<Response> job_events(ApiContext& ctx, Request& req) {
   co_return r;
 }
 
-Task<Response> job_item(ApiContext& ctx, Request& req) {
+// The picture of item {n}, or with `thumbnail` the `thumbnail` option's one.
+Task<Response> job_item(ApiContext& ctx, Request& req, bool thumbnail) {
   auto job = co_await ctx.jobs.get(req.params["id"], true);
   if (!job) co_return problem_from(job.error());
   int n = -1;
@@ -163,6 +164,16 @@ Task<Response> job_item(ApiContext& ctx, Request& req) {
                           ? "the capture failed: " + item.error_message
                           : "the capture is " + std::string(to_string(item.state));
     co_return problem(409, "Conflict", why, "n");
+  }
+  if (thumbnail) {
+    auto facts = parse_json(item.facts_json);
+    auto* thumb =
+        facts && facts->is_object() ? json_object(facts->as_object(), "thumbnail") : nullptr;
+    if (thumb == nullptr)
+      co_return problem(404, "Not Found", "item " + req.params["n"] + " has no thumbnail", "n");
+    co_return picture_response(ctx.jobs, std::string(json_string(*thumb, "blob_key")),
+                               std::string(json_string(*thumb, "content_type")),
+                               std::string(json_string(*thumb, "sha256")), req, 31536000);
   }
   co_return picture_response(ctx.jobs, item.blob_key, item.content_type, item.sha256, req,
                              31536000);
@@ -308,7 +319,9 @@ void add_api_routes(Router& router, ApiContext& ctx) {
   router.add("GET", "/v1/jobs/{id}/events",
              guard(Scope::job, [&ctx](Request& req) { return job_events(ctx, req); }));
   router.add("GET", "/v1/jobs/{id}/items/{n}",
-             guard(Scope::job, [&ctx](Request& req) { return job_item(ctx, req); }));
+             guard(Scope::job, [&ctx](Request& req) { return job_item(ctx, req, false); }));
+  router.add("GET", "/v1/jobs/{id}/items/{n}/thumbnail",
+             guard(Scope::job, [&ctx](Request& req) { return job_item(ctx, req, true); }));
   router.add("GET", "/v1/screenshot",
              guard(Scope::signed_get, [&ctx](Request& req) { return screenshot_now(ctx, req); }));
   add_thumbnail_routes(router, ctx);

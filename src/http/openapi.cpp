@@ -98,6 +98,8 @@ json::object openapi_document() {
   add("/v1/jobs/{id}/events", "get",
       op("Server-sent events: progress, then done", "200 text/event-stream"));
   add("/v1/jobs/{id}/items/{n}", "get", op("The picture of item n", "200 image"));
+  add("/v1/jobs/{id}/items/{n}/thumbnail", "get",
+      op("The thumbnail of item n (the thumbnail capture option)", "200 image"));
   add("/v1/screenshot", "get",
       op("A picture now: url plus capture options as query parameters (lists comma-separated, "
          "objects as "

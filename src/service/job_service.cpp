@@ -7,6 +7,7 @@
 #include "core/id.hpp"
 #include "core/log.hpp"
 #include "service/job_view.hpp"
+#include "service/thumbnail_service.hpp"
 
 namespace shot::service {
 namespace {
@@ -100,6 +101,8 @@ Task<Result<Submitted>> JobService::submit(SubmitRequest req) {
   }
   if (auto parsed = capture::parse_options(req.options); !parsed && !produced)
     co_return fail(parsed.error());
+  if (auto thumb = capture_thumbnail_option(req.options); !thumb && !produced)
+    co_return fail(thumb.error());
   if (!req.callback_url.empty() && url_check_) {
     auto checked = co_await blocking([&] { return url_check_(req.callback_url); });
     if (!checked) co_return fail(checked.error().code, checked.error().message, "callback_url");
@@ -233,10 +236,17 @@ Task<Result<Picture>> JobService::produce(const std::string& url, const json::ob
       facts["attempts"] = shot->attempts;
       if (shot->truncated) facts["truncated"] = true;
       if (!shot->trace.empty()) facts["trace"] = shot->trace;
-      p.facts_json = json::serialize(facts);
       auto stored = co_await blocking([&]() -> Result<void> {
         p.sha256 = sha256_hex(shot->bytes);
         if (auto r = blobs_.put(p.blob_key, shot->bytes, p.content_type); !r) return r;
+        // The `thumbnail` option: a second blob next to the picture.
+        auto thumb = capture_thumbnail_option(options);
+        if (thumb && *thumb) {
+          auto made = store_thumbnail(blobs_, shot->bytes, **thumb, blob_key + ".thumb");
+          if (!made) return fail(made.error());
+          facts["thumbnail"] = std::move(*made);
+        }
+        p.facts_json = json::serialize(facts);
         if (cache_ttl_s > 0)
           return store_.cache_put(
               key, CacheEntry{p.blob_key, p.content_type, p.bytes, p.width, p.height, p.sha256,
@@ -265,6 +275,7 @@ Task<Result<Picture>> JobService::capture_now(std::string url, json::object opti
     url = *checked;
   }
   if (auto parsed = capture::parse_options(options); !parsed) co_return fail(parsed.error());
+  if (auto thumb = capture_thumbnail_option(options); !thumb) co_return fail(thumb.error());
   int ttl = cache_ttl_s.value_or(options_.default_cache_ttl_s);
   if (ttl < 0 || ttl > options_.max_cache_ttl_s)
     co_return fail(Errc::invalid_argument, "cache_ttl_s out of range", "cache_ttl_s");

@@ -28,6 +28,14 @@ json::object item_to_json(const Job& job, const Item& item) {
            {"final_url", "http_status", "title", "timings", "truncated", "trace", "attempts"})
         if (auto* v = f.if_contains(key))
           o[key == std::string_view("attempts") ? "capture_attempts" : key] = *v;
+      // The `thumbnail` option's second picture; its blob key stays inside.
+      if (auto* t = f.if_contains("thumbnail"); t && t->is_object()) {
+        json::object thumb = t->as_object();
+        thumb.erase("blob_key");
+        o["thumbnail"] = std::move(thumb);
+        o["thumbnail_url"] =
+            job_url(job.id) + "/items/" + std::to_string(item.index) + "/thumbnail";
+      }
     }
   }
   if (!item.error_code.empty()) {

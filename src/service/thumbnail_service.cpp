@@ -77,6 +77,45 @@ json::object to_json(const image::ThumbnailOptions& options) {
   return o;
 }
 
+Result<std::optional<image::ThumbnailOptions>> capture_thumbnail_option(
+    const json::object& capture_options) {
+  auto* v = capture_options.if_contains("thumbnail");
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  if (!v->is_object())
+    return fail(Errc::invalid_argument,
+                "option thumbnail: must be an object {width,height,fit,format,quality}",
+                "options.thumbnail");
+  for (auto& [key, value] : v->get_object())
+    if (key != "width" && key != "height" && key != "fit" && key != "format" && key != "quality")
+      return fail(Errc::invalid_argument,
+                  "option thumbnail: unknown field \"" + std::string(key) + "\"",
+                  "options.thumbnail." + std::string(key));
+  if (json_string(capture_options, "format") == "pdf")
+    return fail(Errc::invalid_argument, "option thumbnail: a PDF has no thumbnail",
+                "options.thumbnail");
+  auto options = thumbnail_options_from_json(v->get_object(), {}, "options.thumbnail.");
+  if (!options) return fail(options.error());
+  return *options;
+}
+
+Result<json::object> store_thumbnail(BlobStore& blobs, std::string_view picture,
+                                     const image::ThumbnailOptions& options,
+                                     const std::string& key) {
+  auto thumb = image::thumbnail(picture, options);
+  if (!thumb) return fail(thumb.error());
+  json::object o;
+  std::string blob_key = key + "." + std::string(image::extension(thumb->format));
+  std::string type(image::mime_type(thumb->format));
+  if (auto stored = blobs.put(blob_key, thumb->bytes, type); !stored) return fail(stored.error());
+  o["blob_key"] = blob_key;
+  o["sha256"] = sha256_hex(thumb->bytes);
+  o["content_type"] = type;
+  o["bytes"] = static_cast<std::int64_t>(thumb->bytes.size());
+  o["width"] = thumb->width;
+  o["height"] = thumb->height;
+  return o;
+}
+
 ThumbnailService::ThumbnailService(JobService& jobs, asio::thread_pool& blocking,
                                    std::unique_ptr<net::HttpClient> client, notify::Mailer* mailer,
                                    ThumbnailLimits limits)

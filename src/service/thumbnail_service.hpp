@@ -34,6 +34,16 @@ Result<image::ThumbnailOptions> thumbnail_options_from_json(const json::object& 
                                                             std::string_view prefix = "");
 json::object to_json(const image::ThumbnailOptions& options);
 
+// The `thumbnail` capture option of `capture_options`, checked (fields named
+// options.thumbnail.*); nullopt when it is not set.
+Result<std::optional<image::ThumbnailOptions>> capture_thumbnail_option(
+    const json::object& capture_options);
+// Scales a captured picture and stores it at `key` + extension; what the job
+// view shows of it (blob_key, content_type, bytes, width, height, sha256). Blocking.
+Result<json::object> store_thumbnail(BlobStore& blobs, std::string_view picture,
+                                     const image::ThumbnailOptions& options,
+                                     const std::string& key);
+
 struct ThumbnailRequest {
   std::string image_url;  // either this
   std::string upload;     // or the uploaded image's bytes

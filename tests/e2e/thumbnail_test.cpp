@@ -57,6 +57,7 @@ class ThumbnailTest : public ::testing::Test {
     pages_->route("/huge.png", [](const Request&) {
       return image_response(std::string(3 * kMaxImageBytes, 'x'));
     });
+    pages_->page("/red", solid_page("#ff0000"));
     pages_->route("/moved", [](const Request&) {
       return Response{.status = 302, .headers = {{"Location", "/photo.png"}}};
     });
@@ -412,12 +413,55 @@ TEST_F(ThumbnailTest, SeedRoutesAnswerAsTheThumbnailerDid) {
   EXPECT_EQ(unknown.content_type, "application/json");
 }
 
+TEST_F(ThumbnailTest, CaptureOptionStoresTheThumbnailToo) {
+  auto created = shot_->post(
+      "/v1/jobs", R"({"urls":[")" + url("/red") +
+                      R"("],"options":{"wait_until":"load","thumbnail":{"width":128,"height":80,)"
+                      R"("format":"png"}}})");
+  ASSERT_EQ(created.status, 202) << created.body;
+  auto job = shot_->wait_job(std::string(json_string(created.json(), "id")), 120);
+  ASSERT_EQ(json_string(job, "state"), "succeeded") << json::serialize(job);
+  auto& item = job.at("items").as_array()[0].as_object();
+  EXPECT_EQ(json_int(item, "width"), 1280);
+  EXPECT_EQ(json_int(item, "height"), 800);
+  auto* facts = json_object(item, "thumbnail");
+  ASSERT_TRUE(facts) << json::serialize(item);
+  EXPECT_EQ(json_int(*facts, "width"), 128);
+  EXPECT_EQ(json_int(*facts, "height"), 80);
+  EXPECT_FALSE(facts->contains("blob_key"));
+  auto full = shot_->get(std::string(json_string(item, "result_url")));
+  auto small = shot_->get(std::string(json_string(item, "thumbnail_url")));
+  ASSERT_EQ(full.status, 200);
+  ASSERT_EQ(small.status, 200) << small.body;
+  EXPECT_EQ(small.content_type, "image/png");
+  EXPECT_NE(full.body, small.body);
+  auto p = decode_picture(small.body);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->width, 128);
+  EXPECT_EQ(p->height, 80);
+  EXPECT_TRUE(near(p->at(64, 40), 255, 0, 0, 8));
+  EXPECT_EQ(json_int(*facts, "bytes"), static_cast<std::int64_t>(small.body.size()));
+
+  auto bad = shot_->post("/v1/jobs", R"({"urls":[")" + url("/red") +
+                                         R"("],"options":{"thumbnail":{"width":10,"fit":"x"}}})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(json_string(bad.json(), "field"), "options.thumbnail.fit") << bad.body;
+  auto pdf =
+      shot_->post("/v1/jobs", R"({"urls":[")" + url("/red") +
+                                  R"("],"options":{"format":"pdf","thumbnail":{"width":9}}})");
+  EXPECT_EQ(pdf.status, 400);
+  EXPECT_EQ(json_string(pdf.json(), "field"), "options.thumbnail") << pdf.body;
+}
+
 TEST_F(ThumbnailTest, OpenApiListsTheRoutes) {
   auto doc = shot_->get("/openapi.json").json();
   auto& paths = doc.at("paths").as_object();
-  for (auto path :
-       {"/v1/thumbnails", "/v1/thumbnail", "/api/health", "/api/thumb", "/api/thumb/{id}"})
+  for (auto path : {"/v1/thumbnails", "/v1/thumbnail", "/v1/jobs/{id}/items/{n}/thumbnail",
+                    "/api/health", "/api/thumb", "/api/thumb/{id}"})
     EXPECT_TRUE(paths.contains(path)) << path;
+  auto& options =
+      doc.at("components").at("schemas").at("CaptureOptions").at("properties").as_object();
+  EXPECT_TRUE(options.contains("thumbnail"));
 }
 
 // Signed links work for the synchronous thumbnail as for /v1/screenshot.
