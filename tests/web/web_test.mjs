@@ -26,6 +26,9 @@ const colourOf = (url) => new URL(url).pathname.split('/').pop();
 const titleOf = (url) => `${colourOf(url)[0].toUpperCase()}${colourOf(url).slice(1)} page`;
 const WIDTH = 640;
 const HEIGHT = 480;
+// The page asks for 400 px wide thumbnails (app.js THUMBNAIL) for its gallery.
+const THUMB_WIDTH = 400;
+const THUMB_HEIGHT = 300;
 const TIMEOUT = 90_000;
 
 const step = (text) => console.log(`web test: ${text}`);
@@ -88,10 +91,10 @@ try {
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => {
     const text = m.text();
-    // Chromium logs each failed fetch: the deliberate bad option (400) and,
+    // Chromium logs each failed fetch: the deliberate bad option (400) and URL (403),
     // with keys, the calls before the key is typed in (401) are expected.
-    const expected = /Failed to load resource: .* status of (400|401)/.exec(text);
-    if (m.type() === 'error' && !(expected && (expected[1] === '400' || apiKey)))
+    const expected = /Failed to load resource: .* status of (400|401|403)/.exec(text);
+    if (m.type() === 'error' && !(expected && (expected[1] !== '401' || apiKey)))
       problems.push(`console: ${text}`);
   });
   const assets = new Map();
@@ -139,12 +142,24 @@ try {
   assert.ok(await page.locator('#width').evaluate((el) => el === document.activeElement),
     'the field at fault has the focus');
 
+  step('a refused URL is selected in the list');
+  await page.fill('#width', String(WIDTH));
+  await page.fill('#urls', `${pageUrls.join('\n')}\n\nhttp://10.0.0.1/private\n`);
+  await page.click('#submit-button');
+  await page.waitForFunction(() => /Field: urls\[3\]/.test(document.getElementById('form-error').innerText));
+  const selected = await page.locator('#urls').evaluate(
+    (t) => t.value.slice(t.selectionStart, t.selectionEnd));
+  assert.equal(selected, 'http://10.0.0.1/private');
+  assert.equal(await page.locator('#urls').getAttribute('aria-invalid'), 'true');
+  await page.fill('#urls', pageUrls.join('\n'));
+
   step('submit three URLs');
   await page.fill('#width', String(WIDTH));
   await page.fill('#height', String(HEIGHT));
   await page.selectOption('#format', 'png');
   await page.click('#submit-button');
-  await formError.waitFor({ state: 'hidden' });
+  await page.waitForFunction(() => document.getElementById('job-id').textContent !== '');
+  assert.equal(await formError.isHidden(), true);
   assert.equal(await page.locator('#width').getAttribute('aria-invalid'), null);
   const jobId = (await page.locator('#job-id').innerText()).trim();
   assert.ok(jobId, 'the job is on show');
@@ -172,10 +187,13 @@ try {
   }));
   assert.deepEqual(tiles.map((t) => t.url), pageUrls, 'one tile per URL, in order');
   for (const t of tiles) {
-    assert.equal(t.width, WIDTH, `${t.url}: picture width`);
-    assert.equal(t.height, HEIGHT, `${t.url}: picture height`);
-    assert.ok(t.shown > 50 && t.shown < WIDTH, `${t.url}: shown as a thumbnail (${t.shown} px wide)`);
-    assert.deepEqual(t.pixel, COLOURS[colourOf(t.url)], `${t.url}: the picture's colour`);
+    assert.equal(t.width, THUMB_WIDTH, `${t.url}: the server's thumbnail, not the picture`);
+    assert.equal(t.height, THUMB_HEIGHT, `${t.url}: thumbnail height`);
+    assert.ok(t.shown > 50 && t.shown <= THUMB_WIDTH, `${t.url}: shown ${t.shown} px wide`);
+    // A JPEG thumbnail: within a few levels of the page's colour.
+    const want = COLOURS[colourOf(t.url)];
+    assert.ok(t.pixel.every((v, i) => Math.abs(v - want[i]) <= 8),
+      `${t.url}: the thumbnail's colour ${t.pixel} is ${want}`);
   }
   assert.equal(await page.locator('#download-zip').isEnabled(), true);
 
@@ -193,6 +211,13 @@ try {
   assert.match(facts.Timings, /navigate \d+ ms/);
   assert.equal(await page.locator('#viewer-title').innerText(), titleOf(pageUrls[1]));
   assert.equal(await page.locator('#viewer-img').evaluate((img) => img.naturalWidth), WIDTH);
+  assert.equal(await page.locator('#viewer-position').innerText(), '2 of 3');
+
+  step('the arrow keys go to the next picture');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction((title) => document.getElementById('viewer-title').textContent === title &&
+    document.getElementById('viewer-img').naturalWidth > 0, titleOf(pageUrls[2]));
+  assert.equal(await page.locator('#viewer-next').isDisabled(), true);
   await page.keyboard.press('Escape');
   await viewer.waitFor({ state: 'hidden' });
 

@@ -6,6 +6,7 @@ const $ = (id) => document.getElementById(id);
 const KEY_STORAGE = 'shot.apiKey';
 const TERMINAL = new Set(['succeeded', 'partial', 'failed', 'canceled']);
 const PICTURE_LOADS = 4;  // pictures fetched at once
+const THUMBNAIL = { width: 400, fit: 'inside', format: 'jpeg', quality: 80 };
 
 let apiKey = localStorage.getItem(KEY_STORAGE) || '';
 let current = null;  // the job on show: {id, abort, tiles: Map(index → tile), job}
@@ -151,15 +152,30 @@ function showError(box, error) {
 }
 
 // Marks the input behind `field` invalid and focuses it; false when none.
+// `urls[3]` is the fourth URL: its line is selected.
 function markField(field, box) {
-  const id = FIELD_INPUTS[field] || FIELD_INPUTS[field.replace(/^options\./, '')];
+  const line = /^urls\[(\d+)\]$/.exec(field);
+  const id = line ? 'urls' : FIELD_INPUTS[field] || FIELD_INPUTS[field.replace(/^options\./, '')];
   const input = id && $(id);
   if (!input) return false;
   if (input.closest('[hidden]')) return false;
   input.setAttribute('aria-invalid', 'true');
   if (box.id) input.setAttribute('aria-describedby', box.id);
   input.focus();
+  if (line) selectUrlLine(input, Number(line[1]));
   return true;
+}
+
+// Selects the n-th non-blank line of the URL list (the n-th URL sent).
+function selectUrlLine(textarea, n) {
+  let at = 0;
+  for (const text of textarea.value.split('\n')) {
+    if (text.trim() !== '' && n-- === 0) {
+      textarea.setSelectionRange(at, at + text.length);
+      return;
+    }
+    at += text.length + 1;
+  }
 }
 
 function hideError(box) {
@@ -226,6 +242,9 @@ function captureOptions() {
   if (height !== undefined) options.height = height;
   options.format = $('format').value;
   if ($('full-page').checked) options.full_page = true;
+  // A small picture for the gallery, so a big batch does not fetch every full
+  // picture to show it (a PDF has none).
+  if (options.format !== 'pdf') options.thumbnail = THUMBNAIL;
   return options;
 }
 
@@ -282,9 +301,9 @@ function describe(job) {
 
 function openJob(id) {
   if (current) closeJob();
-  current = { id, abort: new AbortController(), tiles: new Map(), job: null, loads: [] };
-  current.queue = [];
-  current.active = 0;
+  current = {
+    id, abort: new AbortController(), tiles: new Map(), job: null, queue: [], active: 0, urls: [],
+  };
   $('job').hidden = false;
   $('job-id').textContent = id;
   $('job-status').textContent = 'Waiting for the server…';
@@ -300,7 +319,7 @@ function openJob(id) {
 
 function closeJob() {
   current.abort.abort();
-  for (const tile of current.tiles.values()) if (tile.objectUrl) URL.revokeObjectURL(tile.objectUrl);
+  for (const url of current.urls) URL.revokeObjectURL(url);
   current = null;
 }
 
@@ -345,6 +364,7 @@ function render(view, job) {
   const finished = TERMINAL.has(job.state);
   $('cancel-job').hidden = finished;
   $('download-zip').disabled = !finished || !p.succeeded;
+  document.title = finished ? `${job.state} · shot` : `${p.succeeded + p.failed}/${p.total} · shot`;
   if (finished) loadJobs();
 }
 
@@ -378,51 +398,87 @@ function renderItem(view, item) {
     caption.title = item.url;
     li.append(button, caption);
     $('gallery').append(li);
-    tile = { li, img, badge, button, item, objectUrl: '', blob: null, load: null };
+    tile = { li, img, badge, button, item, shown: false, full: null };
     button.addEventListener('click', () => openViewer(view, tile));
     view.tiles.set(item.index, tile);
   }
   tile.item = item;
   tile.li.dataset.state = item.state;
-  tile.button.disabled = item.state !== 'succeeded' && item.state !== 'failed';
+  tile.button.disabled = !viewable(tile);
   if (item.state === 'failed') {
     tile.badge.textContent = item.error ? `failed: ${item.error.code}` : 'failed';
     tile.li.title = item.error ? item.error.message : '';
   } else if (item.state !== 'succeeded') {
     tile.badge.textContent = item.state;
-  } else if (!tile.load) {
+  } else if (!tile.shown) {
+    tile.shown = true;
     tile.badge.textContent = 'loading';
-    tile.load = queuePicture(view, tile);
+    showThumbnail(view, tile);
   }
 }
 
-// The picture's bytes, fetched with the key (an <img src> could not send it),
+const viewable = (tile) => tile.item.state === 'succeeded' || tile.item.state === 'failed';
+const isImage = (item) => (item.content_type || '').startsWith('image/');
+
+// What a tile says over its picture: nothing, unless the page answered with an error.
+function statusBadge(item) {
+  return item.http_status >= 400 ? `HTTP ${item.http_status}` : '';
+}
+
+// The bytes at `url`, fetched with the key (an <img src> could not send it),
 // at most PICTURE_LOADS at a time.
-function queuePicture(view, tile) {
+function fetchBlob(view, url) {
   return new Promise((resolve, reject) => {
     view.queue.push(async () => {
       try {
-        const res = await api(tile.item.result_url, { raw: true, signal: view.abort.signal });
-        tile.blob = await res.blob();
-        tile.objectUrl = URL.createObjectURL(tile.blob);
-        if (tile.blob.type.startsWith('image/')) {
-          tile.img.src = tile.objectUrl;
-          await tile.img.decode().catch(() => {});
-          tile.badge.textContent = '';
-        } else {
-          tile.badge.textContent = (tile.item.content_type || '').split('/').pop().toUpperCase();
-        }
-        tile.li.dataset.ready = 'true';
-        resolve(tile);
+        const res = await api(url, { raw: true, signal: view.abort.signal });
+        resolve(await res.blob());
       } catch (error) {
-        tile.badge.textContent = 'not loaded';
-        tile.li.title = error.message;
-        tile.load = null;  // the next event tries again
         reject(error);
       }
     });
     pump(view);
   });
+}
+
+function objectUrl(view, blob) {
+  const url = URL.createObjectURL(blob);
+  view.urls.push(url);
+  return url;
+}
+
+// The full picture, {blob, url}, fetched once (for the viewer and the zip).
+function fullPicture(view, tile) {
+  if (!tile.full) {
+    const full = fetchBlob(view, tile.item.result_url)
+      .then((blob) => ({ blob, url: objectUrl(view, blob) }));
+    full.catch(() => { if (tile.full === full) tile.full = null; });  // the next use tries again
+    tile.full = full;
+  }
+  return tile.full;
+}
+
+// The tile's picture: the item's thumbnail when the server made one (the
+// page asks for it), else the full picture, scaled by CSS.
+async function showThumbnail(view, tile) {
+  const item = tile.item;
+  try {
+    if (isImage(item)) {
+      tile.img.src = item.thumbnail_url
+        ? objectUrl(view, await fetchBlob(view, item.thumbnail_url))
+        : (await fullPicture(view, tile)).url;
+      await tile.img.decode().catch(() => {});
+      tile.badge.textContent = statusBadge(item);
+    } else {
+      tile.badge.textContent = (item.content_type || 'file').split('/').pop().toUpperCase();
+    }
+    tile.li.dataset.ready = 'true';
+  } catch (error) {
+    if (view.abort.signal.aborted) return;
+    tile.badge.textContent = 'not loaded';
+    tile.li.title = error.message;
+    tile.shown = false;  // the next event tries again
+  }
 }
 
 function pump(view) {
@@ -473,7 +529,10 @@ function fileName(item, index) {
   return `${String(index + 1).padStart(3, '0')}-${slug}.${ext}`;
 }
 
+let viewerTile = null;
+
 async function openViewer(view, tile) {
+  viewerTile = tile;
   const item = tile.item;
   const dialog = $('viewer');
   $('viewer-title').textContent = item.title || shortUrl(item.url);
@@ -490,30 +549,56 @@ async function openViewer(view, tile) {
   if (item.cached) fact(facts, 'Cached', 'yes');
   if (item.truncated) fact(facts, 'Truncated', 'yes (taller than the height limit)');
   if (item.error) fact(facts, 'Error', `${item.error.code}: ${item.error.message}`);
+  const tiles = [...view.tiles.values()].filter(viewable);
+  const at = tiles.indexOf(tile);
+  $('viewer-prev').disabled = at <= 0;
+  $('viewer-next').disabled = at < 0 || at >= tiles.length - 1;
+  $('viewer-position').textContent = at >= 0 ? `${at + 1} of ${tiles.length}` : '';
   const img = $('viewer-img');
   const download = $('viewer-download');
   img.removeAttribute('src');
+  img.alt = '';
   download.hidden = true;
   $('viewer-nopreview').hidden = true;
-  dialog.showModal();
+  if (!dialog.open) dialog.showModal();
   if (item.state !== 'succeeded') return;
+  let full;
   try {
-    await (tile.load || (tile.load = queuePicture(view, tile)));
+    full = await fullPicture(view, tile);
   } catch (error) {
-    fact(facts, 'Picture', `not loaded: ${error.message}`);
+    if (viewerTile === tile) fact(facts, 'Picture', `not loaded: ${error.message}`);
     return;
   }
-  if (tile.blob.type.startsWith('image/')) {
-    img.src = tile.objectUrl;
+  if (viewerTile !== tile) return;  // the user moved on meanwhile
+  if (isImage(item)) {
+    img.src = full.url;
     img.alt = `The page ${item.url}`;
   } else {
     $('viewer-nopreview').hidden = false;
   }
-  download.href = tile.objectUrl;
+  download.href = full.url;
   download.download = fileName(item, item.index);
   download.hidden = false;
 }
 
+// The previous (-1) or next (+1) picture of the job on show.
+function stepViewer(by) {
+  if (!current || !viewerTile) return;
+  const tiles = [...current.tiles.values()].filter(viewable);
+  const next = tiles[tiles.indexOf(viewerTile) + by];
+  if (next) openViewer(current, next);
+}
+
+$('viewer-prev').addEventListener('click', () => stepViewer(-1));
+$('viewer-next').addEventListener('click', () => stepViewer(1));
+$('viewer').addEventListener('keydown', (e) => {
+  if (e.key === 'ArrowLeft') stepViewer(-1);
+  else if (e.key === 'ArrowRight') stepViewer(1);
+});
+$('viewer').addEventListener('close', () => {
+  if (viewerTile) viewerTile.button.focus();
+  viewerTile = null;
+});
 $('viewer-close').addEventListener('click', () => $('viewer').close());
 $('viewer').addEventListener('click', (e) => {
   if (e.target === e.currentTarget) e.currentTarget.close();  // a click on the backdrop
@@ -600,11 +685,9 @@ $('download-zip').addEventListener('click', async () => {
   hideError($('job-error'));
   try {
     const tiles = [...view.tiles.values()].filter((t) => t.item.state === 'succeeded');
-    const loaded = await Promise.all(
-      tiles.map((t) => t.load || (t.load = queuePicture(view, t))));
-    const files = await Promise.all(loaded.map(async (t) => ({
+    const files = await Promise.all(tiles.map(async (t) => ({
       name: fileName(t.item, t.item.index),
-      bytes: new Uint8Array(await t.blob.arrayBuffer()),
+      bytes: new Uint8Array(await (await fullPicture(view, t)).blob.arrayBuffer()),
     })));
     const url = URL.createObjectURL(zipBlob(files));
     const a = document.createElement('a');
@@ -617,7 +700,7 @@ $('download-zip').addEventListener('click', async () => {
   } catch (error) {
     showError($('job-error'), error);
   } finally {
-    button.disabled = view !== current || !view.job;
+    button.disabled = view !== current || !TERMINAL.has(view.job.state);
   }
 });
 
@@ -639,6 +722,7 @@ function jobRow(job) {
   const when = job.created_ms ? new Date(job.created_ms).toLocaleString() : '';
   detail.textContent = `${job.kind || 'capture'} · ${p.succeeded}/${p.total} pictures · ${when}`;
   button.append(id, state, detail);
+  if (current && current.id === job.id) button.setAttribute('aria-current', 'true');
   button.addEventListener('click', () => {
     openJob(job.id);
     $('job').scrollIntoView({ behavior: 'smooth', block: 'start' });
