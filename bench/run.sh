@@ -26,13 +26,13 @@ N=${BENCH_N:-200}
 CONCURRENCY=${BENCH_CONCURRENCY:-1 2 4}
 NODE_DIR=${BENCH_NODE_DIR:-/tmp/bench-node}
 RUN_TIMEOUT=${BENCH_RUN_TIMEOUT:-600}
-TOOLS=${BENCH_TOOLS:-shot pptr-A raw-reuse}
+TOOLS=${BENCH_TOOLS:-shot shot-serve pptr-A raw-reuse}
 export BENCH_NODE_DIR=$NODE_DIR
 
 [[ $N =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_N must be a positive integer" >&2; exit 2; }
 [[ $RUN_TIMEOUT =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_RUN_TIMEOUT must be a positive integer" >&2; exit 2; }
 for c in $CONCURRENCY; do [[ $c =~ ^[1-9][0-9]*$ ]] || { echo "bad concurrency: $c" >&2; exit 2; }; done
-for t in $TOOLS; do case $t in shot|pptr-A|raw-reuse) ;; *) echo "unknown tool: $t" >&2; exit 2;; esac; done
+for t in $TOOLS; do case $t in shot|shot-serve|pptr-A|raw-reuse) ;; *) echo "unknown tool: $t" >&2; exit 2;; esac; done
 [[ -x $SHOT ]] || { echo "no shot binary at $SHOT (build: cmake --build build -j2 --target shot)" >&2; exit 2; }
 for f in pages/gen.py pages/serve.sh baselines/puppeteer.mjs baselines/rawcdp.mjs; do
   [[ -e $SHARED/$f ]] || { echo "missing $SHARED/$f" >&2; exit 2; }
@@ -135,6 +135,10 @@ run_one() {
       TMPDIR=$dir/tmp timeout -k 15 "$RUN_TIMEOUT" "$SHOT" capture --urls-file "$LIST" --tabs "$c" \
         --wait-until load --format png -o "$dir/out" --report "$dir/report.json" >"$out" 2>"$err" || rc=$?
       ;;
+    shot-serve)
+      timeout -k 15 "$RUN_TIMEOUT" python3 "$HERE/serve_run.py" "$SHOT" "$LIST" "$c" "$dir/serve" \
+        "$SHARED" >"$out" 2>"$err" || rc=$?
+      ;;
     pptr-A)
       TMPDIR=$dir/tmp timeout -k 15 "$RUN_TIMEOUT" node "$SHARED/baselines/puppeteer.mjs" "$LIST" "$c" \
         --variant A --deadline-ms "$deadline_ms" --out "$dir/out" >"$out" 2>"$err" || rc=$?
@@ -211,12 +215,23 @@ def lat(label, c):
     return f"{r.get('p50_ms', 0):.0f}/{r.get('p95_ms', 0):.0f} ({r.get('failures', 0)})"
 print()
 print("shots/s (higher is better); p50/p95 ms (failures); ratios paired within this run")
-print("| C | shot | pptr-A | raw-reuse | shot/pptr-A | shot/raw-reuse | shot p50/p95 | pptr-A p50/p95 | raw-reuse p50/p95 |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| C | tool | shots/s | / pptr-A | / raw-reuse | p50/p95 ms (failures) | peak RSS MB |")
+print("|---|---|---|---|---|---|---|")
 for c in cs:
-    s, a, r = sps("shot", c), sps("pptr-A", c), sps("raw-reuse", c)
-    ra = s / a if s is not None and a else None
-    rr = s / r if s is not None and r else None
-    print(f"| {c} | {fmt(s)} | {fmt(a)} | {fmt(r)} | {fmt(ra)} | {fmt(rr)} | {lat('shot', c)} | {lat('pptr-A', c)} | {lat('raw-reuse', c)} |")
+    a, r = sps("pptr-A", c), sps("raw-reuse", c)
+    for label in ("shot", "shot-serve", "pptr-A", "raw-reuse"):
+        if (label, c) not in by: continue
+        s = sps(label, c)
+        ra = s / a if s is not None and a else None
+        rr = s / r if s is not None and r else None
+        rss = by[(label, c)].get("peak_rss_mb")
+        print(f"| {c} | {label} | {fmt(s)} | {fmt(ra)} | {fmt(rr)} | {lat(label, c)} | {fmt(rss, 0)} |")
+for c in cs:
+    r = by.get(("shot-serve", c))
+    if r and "error" not in r:
+        print(f"shot-serve C={c}: own overhead per capture p50 {r.get('overhead_p50_ms')} ms "
+              f"(decode {r.get('decode_p50_ms')}, store {r.get('store_p50_ms')})")
+        for k in ("wrk_screenshot_cached", "wrk_job_status"):
+            if k in r: print(f"  {k}: {r[k]}")
 EOF
 echo "results: $RESULTS; harness wall time $(( $(date +%s) - T_START )) s" >&2

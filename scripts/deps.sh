@@ -15,6 +15,8 @@ packages=(
   chromium fonts-liberation fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
   # test peers
   rabbitmq-server redis-server python3
+  # benchmarks (bench/)
+  wrk hyperfine
 )
 
 sudo=()

@@ -340,12 +340,14 @@ Task<Result<void>> shoot(Run& run) {
     if (!shot) co_return fail(shot.error());
     data = json_string(*shot, "data");
   }
+  auto decode_start = Clock::now();
   auto bytes = base64_decode(data);
   if (!bytes || bytes->empty()) co_return fail(Errc::internal, "Chromium returned no image data");
   run.result.bytes = std::move(*bytes);
   run.result.format = o.format;
   if (auto size = image_size(run.result.bytes))
     std::tie(run.result.width, run.result.height) = *size;
+  run.result.timings.decode_ms = elapsed_ms(decode_start);
   run.result.timings.capture_ms = elapsed_ms(start);
   co_return Result<void>{};
 }
@@ -400,7 +402,8 @@ std::string_view to_string(Verdict v) {
 
 json::object to_json(const PageFacts& f, const Timings& t) {
   json::object timings = Params()("acquire_ms", t.acquire_ms)("navigate_ms", t.navigate_ms)(
-      "wait_ms", t.wait_ms)("act_ms", t.act_ms)("capture_ms", t.capture_ms)("total_ms", t.total_ms);
+      "wait_ms", t.wait_ms)("act_ms", t.act_ms)("capture_ms", t.capture_ms)(
+      "decode_ms", t.decode_ms)("total_ms", t.total_ms);
   json::object out = Params()("final_url", f.final_url)("http_status", f.http_status)(
       "title", f.title)("verdict", to_string(f.verdict))("timings", std::move(timings));
   if (!f.verdict_reason.empty()) out["verdict_reason"] = f.verdict_reason;

@@ -28,7 +28,8 @@ struct Timings {
   double navigate_ms = 0;  // until the document committed
   double wait_ms = 0;      // until it counted as ready
   double act_ms = 0;       // css, js, clicks, scrolling
-  double capture_ms = 0;   // Chromium rendering and encoding
+  double capture_ms = 0;   // Chromium rendering and encoding, then decoding its answer
+  double decode_ms = 0;    // of capture_ms: shot decoding Chromium's base64 answer
   double total_ms = 0;
 };
 

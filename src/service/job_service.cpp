@@ -237,8 +237,14 @@ Task<Result<Picture>> JobService::produce(const std::string& url, const json::ob
       if (shot->truncated) facts["truncated"] = true;
       if (!shot->trace.empty()) facts["trace"] = shot->trace;
       auto stored = co_await blocking([&]() -> Result<void> {
+        auto store_start = std::chrono::steady_clock::now();
         p.sha256 = sha256_hex(shot->bytes);
         if (auto r = blobs_.put(p.blob_key, shot->bytes, p.content_type); !r) return r;
+        // shot's own work on the picture: hashing and writing it.
+        if (auto* t = facts["timings"].if_object())
+          (*t)["store_ms"] = std::chrono::duration<double, std::milli>(
+                                 std::chrono::steady_clock::now() - store_start)
+                                 .count();
         // The `thumbnail` option: a second blob next to the picture.
         auto thumb = capture_thumbnail_option(options);
         if (thumb && *thumb) {
