@@ -115,6 +115,9 @@ try {
   await page.waitForFunction(() => document.readyState === 'complete');
   assert.match(assets.get('/ui/app.js')['content-type'], /^text\/javascript/);
   assert.match(assets.get('/ui/style.css')['content-type'], /^text\/css/);
+  const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+    .filter((el) => el.labels.length === 0 && !el.getAttribute('aria-label')).map((el) => el.id));
+  assert.deepEqual(unlabelled, [], 'every form control has a label');
 
   if (apiKey) {
     step('without a key the server says 401, and the page asks for one');
