@@ -168,6 +168,15 @@ void add_node_flags(CLI::App& cmd, ServeConfig& sc) {
       ->envname("SHOT_MAX_IMAGE_BYTES")
       ->check(CLI::Range(1024, 1 << 30))
       ->capture_default_str();
+  cmd.add_option("--max-page-bytes", sc.max_page_bytes,
+                 "bytes one captured page may load over the network, all requests together")
+      ->envname("SHOT_MAX_PAGE_BYTES")
+      ->check(CLI::Range(std::int64_t{1} << 16, std::int64_t{1} << 34))
+      ->capture_default_str();
+  cmd.add_option("--max-page-requests", sc.max_page_requests, "requests one captured page may make")
+      ->envname("SHOT_MAX_PAGE_REQUESTS")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   cmd.add_option("--delivery-limit", sc.delivery_limit,
                  "deliveries of one capture before it is failed (api and worker must agree)")
       ->envname("SHOT_DELIVERY_LIMIT")

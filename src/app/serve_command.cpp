@@ -188,6 +188,8 @@ int run_node(const ServeConfig& config, NodeRole role) {
     pool_options.chromium.proxy_server = egress_proxy->url();
     pool.emplace(io.get_executor(), pool_options);
     capturer.emplace(*pool);
+    capturer->set_limits(
+        {.max_bytes = config.max_page_bytes, .max_requests = config.max_page_requests});
     notifier.emplace(io.get_executor(), blocking, net::make_curl_http_client(*policy),
                      notify::WebhookOptions{.secret = secret});
   }

@@ -33,6 +33,9 @@ struct ServeConfig {
   std::string smtp;  // smtp://host:port; empty: no e-mail
   std::string smtp_from = "shot@localhost";
   std::int64_t max_image_bytes = 32 << 20;
+  // What one captured page may load, all requests together.
+  std::int64_t max_page_bytes = 128LL << 20;
+  int max_page_requests = 2000;
   // Deliveries of one capture (crashes included) before it is failed; with a
   // broker, its queue is declared with this limit, so api and worker must agree.
   int delivery_limit = 5;

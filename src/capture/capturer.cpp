@@ -423,7 +423,7 @@ Task<Result<CaptureResult>> Capturer::capture(std::string url, CaptureOptions op
       continue;
     }
     auto& page = lease->page();
-    Run run{page.session(), page.target_id(), url, options, deadline, tools_};
+    Run run{page.session(), page.target_id(), url, options, deadline, tools_, limits_};
     run.result.timings.acquire_ms = elapsed_ms(acquired_at);
     std::optional<Error> error;
     for (auto& [name, step] : kSteps) {
@@ -432,6 +432,7 @@ Task<Result<CaptureResult>> Capturer::capture(std::string url, CaptureOptions op
         break;
       }
       auto r = co_await step(run);
+      if (!run.over_limit.empty()) r = fail(Errc::too_large, run.over_limit);
       if (!r) {
         error = r.error();
         if (error->code == Errc::timeout)

@@ -48,6 +48,14 @@ struct CaptureResult {
 
 json::object to_json(const PageFacts& facts, const Timings& timings);
 
+// What one page may load, all its frames and requests together: a page past a
+// limit is stopped and its capture fails as too_large. (The egress proxy limits
+// each request; these bound the page.)
+struct CaptureLimits {
+  std::int64_t max_bytes = 128LL * 1024 * 1024;  // received over the network
+  int max_requests = 2000;
+};
+
 class Capturer {
  public:
   // `tools` joins the tiles of very tall pages; without it they are cut at one tile.
@@ -55,9 +63,11 @@ class Capturer {
       : pool_(pool), tools_(tools), max_attempts_(max_attempts) {}
 
   Task<Result<CaptureResult>> capture(std::string url, CaptureOptions options);
+  void set_limits(CaptureLimits limits) { limits_ = limits; }
 
  private:
   browser::PagePool& pool_;
+  CaptureLimits limits_;
   PictureTools* tools_;
   int max_attempts_;
 };

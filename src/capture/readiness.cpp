@@ -176,8 +176,33 @@ Deadline gate_deadline(const Run& run) {
 
 }  // namespace
 
+namespace {
+
+// Stops the page at its first limit: nothing more loads, and the capture fails.
+void stop_over_limit(Run& run, std::string why) {
+  if (!run.over_limit.empty()) return;
+  run.over_limit = std::move(why);
+  run.session.send("Network.setBlockedURLs", Params()("urls", json::array{"*"}));
+  run.session.send("Page.stopLoading");
+}
+
+void count_bytes(Run& run, const std::string& request_id, std::int64_t total_for_request) {
+  auto& seen = run.bytes_by_request[request_id];
+  if (total_for_request <= seen) return;
+  run.bytes += total_for_request - seen;
+  seen = total_for_request;
+  if (run.bytes > run.limits.max_bytes)
+    stop_over_limit(run, "the page loaded more than " + std::to_string(run.limits.max_bytes) +
+                             " bytes (the server's per-page limit)");
+}
+
+}  // namespace
+
 void track_network(Run& run) {
   run.listen("Network.requestWillBeSent", [&run](const json::object& p) {
+    if (++run.requests > run.limits.max_requests)
+      stop_over_limit(run, "the page made more than " + std::to_string(run.limits.max_requests) +
+                               " requests (the server's per-page limit)");
     auto type = json_string(p, "type");
     run.inflight[std::string(json_string(p, "requestId"))] =
         Run::Request{Clock::now(), type == "EventSource"};
@@ -189,7 +214,14 @@ void track_network(Run& run) {
     if (!it->second.stream) run.last_activity = Clock::now();
     run.inflight.erase(it);
   };
-  run.listen("Network.loadingFinished", done);
+  run.listen("Network.dataReceived", [&run](const json::object& p) {
+    std::string id(json_string(p, "requestId"));
+    count_bytes(run, id, run.bytes_by_request[id] + json_int(p, "encodedDataLength"));
+  });
+  run.listen("Network.loadingFinished", [&run, done](const json::object& p) {
+    count_bytes(run, std::string(json_string(p, "requestId")), json_int(p, "encodedDataLength"));
+    done(p);
+  });
   run.listen("Network.loadingFailed", done);
   run.listen("Network.responseReceived", [&run](const json::object& p) {
     // The main document's response: its status is the page's HTTP status.

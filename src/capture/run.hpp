@@ -19,6 +19,7 @@ struct Run {
   const CaptureOptions& o;
   Deadline deadline;
   PictureTools* tools = nullptr;
+  CaptureLimits limits;
   CaptureResult result;
 
   // Network activity of this page, for the readiness gate and the HTTP status.
@@ -29,6 +30,11 @@ struct Run {
   std::map<std::string, Request> inflight;
   Clock::time_point last_activity = Clock::now();
   std::string blocked;  // why the egress policy refused the main document, if it did
+  // What the page loaded so far, against `limits`; set when it went past one.
+  std::int64_t bytes = 0;
+  int requests = 0;
+  std::map<std::string, std::int64_t> bytes_by_request;
+  std::string over_limit;
   // The document's layout height in CSS pixels, as the last full-page step saw it.
   double content_height = 0;
 

@@ -1,3 +1,4 @@
+#include <gmock/gmock.h>
 #include <signal.h>
 
 #include "capture/capture_fixture.hpp"
@@ -385,6 +386,46 @@ TEST_F(CaptureTest, ClipAndOmitBackground) {
   auto transparent = shoot(server_.url("/bare"), R"({"omit_background": true})");
   ASSERT_TRUE(transparent);
   EXPECT_EQ(picture(*transparent).at(600, 600)[3], 0);
+}
+
+TEST_F(CaptureTest, APageOverTheServersLimitsFailsAsTooLarge) {
+  server_.route("/big.bin", [](const testing::Request&) {
+    return Response{.content_type = "application/octet-stream",
+                    .body = std::string(512 * 1024, 'x')};
+  });
+  std::string heavy = "<p>heavy</p>";
+  for (int i = 0; i < 6; ++i)
+    heavy += "<script>fetch('/big.bin?" + std::to_string(i) + "')</script>";
+  server_.page("/heavy", heavy);
+  std::string many = "<p>many</p>";
+  for (int i = 0; i < 30; ++i)
+    many += "<img src='/missing" + std::to_string(i) + ".png'>";
+  server_.page("/many", many);
+
+  Capturer limited(*pool_);
+  limited.set_limits({.max_bytes = 1024 * 1024, .max_requests = 10});
+  auto options = parse_options(parse_json("{}")->as_object());
+  Result<CaptureResult> heavy_r = fail(Errc::internal, "not run");
+  Result<CaptureResult> many_r = fail(Errc::internal, "not run");
+  Result<CaptureResult> light_r = fail(Errc::internal, "not run");
+  server_.page("/light", solid_page("#00ff00"));
+  ASSERT_TRUE(testing::run_task(*io_, [&]() -> Task<void> {
+    heavy_r = co_await limited.capture(server_.url("/heavy"), *options);
+    many_r = co_await limited.capture(server_.url("/many"), *options);
+    light_r = co_await limited.capture(server_.url("/light"), *options);
+  }));
+  ASSERT_FALSE(heavy_r);
+  EXPECT_EQ(heavy_r.error().code, Errc::too_large);
+  EXPECT_THAT(heavy_r.error().message, ::testing::HasSubstr("more than 1048576 bytes"));
+  ASSERT_FALSE(many_r);
+  EXPECT_EQ(many_r.error().code, Errc::too_large);
+  EXPECT_THAT(many_r.error().message, ::testing::HasSubstr("more than 10 requests"));
+  // Within the limits, the same capturer works as usual.
+  ASSERT_TRUE(light_r) << light_r.error().message;
+  EXPECT_TRUE(near(picture(*light_r).at(10, 10), 0, 255, 0));
+  // And the default limits let the heavy page through.
+  auto unlimited = shoot(server_.url("/heavy"));
+  EXPECT_TRUE(unlimited) << unlimited.error().message;
 }
 
 TEST_F(CaptureTest, BrowserIsRecycledAfterItsPageBudget) {
