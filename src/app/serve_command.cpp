@@ -65,6 +65,7 @@ std::vector<http::MetricFamily> application_metrics(const service::JobService& j
                                                     const browser::PagePool* pool,
                                                     const notify::WebhookNotifier* notifier,
                                                     const net::ProxyStats* proxy,
+                                                    const notify::MailStats* mail,
                                                     const Result<std::size_t>& depth) {
   auto s = jobs.stats();
   std::vector<http::MetricFamily> out;
@@ -111,6 +112,13 @@ std::vector<http::MetricFamily> application_metrics(const service::JobService& j
                  {{"outcome=\"delivered\"", static_cast<double>(w.delivered.load())},
                   {"outcome=\"retried\"", static_cast<double>(w.retried.load())},
                   {"outcome=\"failed\"", static_cast<double>(w.failed.load())}}});
+  if (mail)
+    out.push_back({"shot_emails_total",
+                   "Thumbnail e-mails by outcome.",
+                   "counter",
+                   {{"outcome=\"delivered\"", static_cast<double>(mail->delivered.load())},
+                    {"outcome=\"retried\"", static_cast<double>(mail->retried.load())},
+                    {"outcome=\"failed\"", static_cast<double>(mail->failed.load())}}});
   out.push_back({"shot_egress_requests_total",
                  "Requests of pages through the egress proxy by outcome.",
                  "counter",
@@ -290,6 +298,7 @@ int run_node(const ServeConfig& config, NodeRole role) {
   http::add_metrics_route(router, server, [&]() -> Task<std::vector<http::MetricFamily>> {
     co_return application_metrics(jobs, pool ? &*pool : nullptr, notifier ? &*notifier : nullptr,
                                   egress_proxy ? &egress_proxy->stats() : nullptr,
+                                  mailer ? &mailer->stats() : nullptr,
                                   co_await offload(blocking, [&] { return (*queue)->depth(); }));
   });
   if (auto started = server.start(); !started) return fatal(role, started.error().message);

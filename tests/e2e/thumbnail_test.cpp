@@ -363,6 +363,15 @@ TEST_F(ThumbnailTest, EmailArrivesWithTheThumbnailAttached) {
   EXPECT_EQ(p->width, 60);
   EXPECT_EQ(p->height, 30);
   EXPECT_TRUE(near(p->at(5, 15), 255, 0, 0, 24));
+  // Counted once delivered (the count moves right after the sink's 250).
+  std::string metrics;
+  for (int i = 0; i < 100; ++i) {
+    metrics = shot_->get("/metrics").body;
+    if (metrics.find("shot_emails_total{outcome=\"delivered\"} 0") == std::string::npos) break;
+    std::this_thread::sleep_for(Millis(50));
+  }
+  EXPECT_NE(metrics.find("shot_emails_total{outcome=\"delivered\"}"), std::string::npos);
+  EXPECT_EQ(metrics.find("shot_emails_total{outcome=\"delivered\"} 0"), std::string::npos);
 }
 
 TEST_F(ThumbnailTest, SeedRoutesAnswerAsTheThumbnailerDid) {
