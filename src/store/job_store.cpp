@@ -3,6 +3,7 @@
 #include <array>
 #include <utility>
 
+#include "store/redis/redis_job_store.hpp"
 #include "store/sqlite/sqlite_job_store.hpp"
 
 namespace shot {
@@ -120,6 +121,11 @@ Result<std::unique_ptr<JobStore>> open_job_store(std::string_view url) {
   constexpr std::string_view kSqlite = "sqlite:";
   if (url.starts_with(kSqlite)) {
     auto store = SqliteJobStore::open(url.substr(kSqlite.size()));
+    if (!store) return fail(store.error());
+    return std::unique_ptr<JobStore>(std::move(*store));
+  }
+  if (url.starts_with("redis://")) {
+    auto store = RedisJobStore::open(url);
     if (!store) return fail(store.error());
     return std::unique_ptr<JobStore>(std::move(*store));
   }

@@ -219,8 +219,9 @@ class JobStore {
   virtual Result<void> ping() = 0;
 };
 
-// "sqlite:PATH" (the file and its folder are created). Other schemes are
-// invalid_argument until their backends exist.
+// "sqlite:PATH" (the file and its folder are created) or
+// "redis://[[user]:password@]host[:port][/db][?prefix=shot:]" (a Redis server,
+// reached at once: unavailable when it is not). Other schemes are invalid_argument.
 Result<std::unique_ptr<JobStore>> open_job_store(std::string_view url);
 
 }  // namespace shot

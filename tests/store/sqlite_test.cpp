@@ -98,7 +98,7 @@ TEST(SqliteJobStore, ReopeningKeepsTheSchema) {
 }
 
 TEST(JobStoreFactory, UnknownSchemeIsInvalidAndHidesTheRest) {
-  auto store = open_job_store("redis://user:secret@host:6379/0");
+  auto store = open_job_store("memcached://user:secret@host:11211/0");
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().code, Errc::invalid_argument);
   EXPECT_EQ(store.error().message.find("secret"), std::string::npos);

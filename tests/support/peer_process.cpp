@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -126,9 +127,13 @@ bool PeerProcess::start() {
   auto c_env = c_strings(env);
   // Opened before fork: the child only calls async-signal-safe functions.
   int log_fd = ::open(spec_.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ == 0) {
     ::setpgid(0, 0);
+    // A test that crashes leaves no server behind.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(125);
     if (!spec_.work_dir.empty() && ::chdir(spec_.work_dir.c_str()) != 0) ::_exit(126);
     int null_fd = ::open("/dev/null", O_RDONLY);
     ::dup2(null_fd, 0);

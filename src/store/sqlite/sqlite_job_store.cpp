@@ -6,6 +6,8 @@
 #include <limits>
 #include <set>
 
+#include "store/list_cursor.hpp"
+
 namespace shot {
 namespace {
 
@@ -139,20 +141,6 @@ Result<Item> read_item(const sqlite::Query& q) {
   item.parent = q.int32(18);
   item.depth = q.int32(19);
   return item;
-}
-
-// Cursor: "<created_ms>.<id>" of the last job on the previous page.
-std::string make_cursor(const Job& job) {
-  return std::to_string(job.created_ms) + "." + job.id;
-}
-
-bool parse_cursor(std::string_view cursor, std::int64_t& created_ms, std::string& id) {
-  auto dot = cursor.find('.');
-  if (dot == std::string_view::npos || dot == 0) return false;
-  auto [end, ec] = std::from_chars(cursor.data(), cursor.data() + dot, created_ms);
-  if (ec != std::errc() || end != cursor.data() + dot) return false;
-  id = std::string(cursor.substr(dot + 1));
-  return !id.empty();
 }
 
 #define TRY(expr)                                \
@@ -349,7 +337,7 @@ Result<JobPage> SqliteJobStore::list(const ListQuery& query) {
   const int limit = std::clamp(query.limit, 1, 1000);
   std::int64_t before_ms = std::numeric_limits<std::int64_t>::max();
   std::string before_id;
-  if (!query.cursor.empty() && !parse_cursor(query.cursor, before_ms, before_id)) {
+  if (!query.cursor.empty() && !store::parse_cursor(query.cursor, before_ms, before_id)) {
     return fail(Errc::invalid_argument, "bad cursor", "cursor");
   }
   std::lock_guard lock(mutex_);
@@ -375,7 +363,7 @@ Result<JobPage> SqliteJobStore::list(const ListQuery& query) {
   }
   if (page.jobs.size() > static_cast<std::size_t>(limit)) {
     page.jobs.pop_back();
-    page.next_cursor = make_cursor(page.jobs.back());
+    page.next_cursor = store::make_cursor(page.jobs.back().created_ms, page.jobs.back().id);
   }
   return page;
 }
