@@ -1,6 +1,7 @@
 #include "blob/blob_store.hpp"
 
 #include "blob/file/file_blob_store.hpp"
+#include "blob/s3/s3_blob_store.hpp"
 
 namespace shot {
 
@@ -40,6 +41,11 @@ Result<std::unique_ptr<BlobStore>> open_blob_store(std::string_view url) {
   constexpr std::string_view kFile = "file:";
   if (url.starts_with(kFile)) {
     auto store = FileBlobStore::open(url.substr(kFile.size()));
+    if (!store) return fail(store.error());
+    return std::unique_ptr<BlobStore>(std::move(*store));
+  }
+  if (url.starts_with("s3://")) {
+    auto store = S3BlobStore::open(url);
     if (!store) return fail(store.error());
     return std::unique_ptr<BlobStore>(std::move(*store));
   }

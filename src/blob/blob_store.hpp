@@ -56,8 +56,9 @@ class BlobStore {
   Result<bool> exists(std::string_view key);
 };
 
-// "file:DIR" (created when missing). Other schemes are invalid_argument until
-// their backends exist.
+// "file:DIR" (created when missing) or "s3://BUCKET?endpoint=...&region=..."
+// (see blob/s3/s3_blob_store.hpp; unavailable when the bucket cannot be
+// reached). Other schemes are invalid_argument.
 Result<std::unique_ptr<BlobStore>> open_blob_store(std::string_view url);
 
 }  // namespace shot

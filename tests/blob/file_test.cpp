@@ -96,7 +96,7 @@ TEST(FileBlobStore, UnusableFolderIsAClearError) {
 }
 
 TEST(BlobStoreFactory, UnknownSchemeIsInvalidAndHidesTheRest) {
-  auto store = open_blob_store("s3://bucket?secret_key=hunter2");
+  auto store = open_blob_store("gs://bucket?secret_key=hunter2");
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().code, Errc::invalid_argument);
   EXPECT_EQ(store.error().message.find("hunter2"), std::string::npos);
