@@ -73,15 +73,16 @@ bool truthy(std::string_view v) {
   return v == "1" || v == "true" || v == "yes";
 }
 
-Response picture_response(JobService& jobs, const std::string& blob_key,
-                          const std::string& content_type, const std::string& sha256,
-                          const Request& req, int max_age_s) {
+// From disk, by a redirect to a presigned URL (S3), or read through the
+// service's blocking pool (a remote store must not stall the I/O thread).
+Task<Response> picture_response(JobService& jobs, std::string blob_key, std::string content_type,
+                                std::string sha256, const Request& req, int max_age_s) {
   std::string etag = "\"" + sha256 + "\"";
   if (auto inm = req.header("If-None-Match"); inm && *inm == etag) {
     Response r;
     r.status = 304;
     r.set_header("ETag", etag);
-    return r;
+    co_return r;
   }
   Response r;
   r.content_type = content_type;
@@ -89,18 +90,18 @@ Response picture_response(JobService& jobs, const std::string& blob_key,
   r.set_header("Cache-Control", "private, max-age=" + std::to_string(max_age_s));
   if (auto path = jobs.blobs().local_path(blob_key)) {
     r.file_path = *path;  // served from disk, no copy
-    return r;
+    co_return r;
   }
   if (auto url = jobs.blobs().presign(blob_key, std::chrono::seconds(900))) {
     Response redirect;
     redirect.status = 302;
     redirect.set_header("Location", *url);
-    return redirect;
+    co_return redirect;
   }
-  auto blob = jobs.blobs().get(blob_key);
-  if (!blob) return problem_from(blob.error());
+  auto blob = co_await jobs.read_blob(blob_key);
+  if (!blob) co_return problem_from(blob.error());
   r.body = std::move(blob->bytes);
-  return r;
+  co_return r;
 }
 
 Task<Response> create_job(ApiContext& ctx, Request& req) {
@@ -171,12 +172,14 @@ Task<Response> job_item(ApiContext& ctx, Request& req, bool thumbnail) {
         facts && facts->is_object() ? json_object(facts->as_object(), "thumbnail") : nullptr;
     if (thumb == nullptr)
       co_return problem(404, "Not Found", "item " + req.params["n"] + " has no thumbnail", "n");
-    co_return picture_response(ctx.jobs, std::string(json_string(*thumb, "blob_key")),
-                               std::string(json_string(*thumb, "content_type")),
-                               std::string(json_string(*thumb, "sha256")), req, 31536000);
+    // Named first: GCC 12 mishandles temporaries inside a co_await expression.
+    std::string key(json_string(*thumb, "blob_key"));
+    std::string type(json_string(*thumb, "content_type"));
+    std::string sha(json_string(*thumb, "sha256"));
+    co_return co_await picture_response(ctx.jobs, key, type, sha, req, 31536000);
   }
-  co_return picture_response(ctx.jobs, item.blob_key, item.content_type, item.sha256, req,
-                             31536000);
+  co_return co_await picture_response(ctx.jobs, item.blob_key, item.content_type, item.sha256, req,
+                                      31536000);
 }
 
 Task<Response> list_jobs(ApiContext& ctx, Request& req) {
@@ -218,8 +221,8 @@ Task<Response> screenshot_now(ApiContext& ctx, Request& req) {
   bool fresh = req.query_param("fresh") && truthy(*req.query_param("fresh"));
   auto picture = co_await ctx.jobs.capture_now(std::string(*url), std::move(*options), ttl, fresh);
   if (!picture) co_return problem_from(picture.error());
-  Response r = picture_response(ctx.jobs, picture->blob_key, picture->content_type, picture->sha256,
-                                req, ttl.value_or(3600));
+  Response r = co_await picture_response(ctx.jobs, picture->blob_key, picture->content_type,
+                                         picture->sha256, req, ttl.value_or(3600));
   r.set_header("X-Shot-Cache", picture->cached ? "hit" : picture->coalesced ? "coalesced" : "miss");
   co_return r;
 }
