@@ -10,7 +10,10 @@
 #include <thread>
 
 #include "e2e/serve_process.hpp"
+#include "net/egress_policy.hpp"
+#include "net/http_client.hpp"
 #include "support/page_server.hpp"
+#include "support/peer_process.hpp"
 #include "support/png_reader.hpp"
 #include "support/rabbit_server.hpp"
 #include "support/temp_dir.hpp"
@@ -27,9 +30,33 @@ RabbitServer& broker() {
   return *server;
 }
 
+// One Redis (AOF, fsync always) and one S3 server for the binary, like the broker.
+RedisServer& redis() {
+  static std::unique_ptr<RedisServer> server = [] {
+    auto s = std::make_unique<RedisServer>();
+    if (!s->start()) throw std::runtime_error("redis-server did not start: " + s->process().log());
+    return s;
+  }();
+  return *server;
+}
+S3Server& s3() {
+  static std::unique_ptr<S3Server> server = [] {
+    auto s = std::make_unique<S3Server>("shot-scaleout");
+    if (!s->start()) throw std::runtime_error("s3rver did not start: " + s->process().log());
+    return s;
+  }();
+  return *server;
+}
+
 std::string unique_queue() {
   static std::atomic<int> n{0};
   return "scaleout." + std::to_string(::getpid()) + "." + std::to_string(++n);
+}
+
+// The tests' own HTTP requests go to loopback servers.
+const net::EgressPolicy& private_ok() {
+  static const auto policy = net::EgressPolicy::create({.allow_private = true}).value();
+  return policy;
 }
 
 int progress(const json::object& job, const char* key) {
@@ -50,11 +77,15 @@ class ScaleOutTest : public ::testing::Test {
       return Response{.status = 404, .body = "no"};
     });
     queue_url_ = broker().url() + "?queue=" + unique_queue();
+    static int db = 0;
+    store_url_ = redis().url(db++ % 16);  // a fresh database per test
   }
 
   // The flags every node of this test's cluster shares.
   std::vector<std::string> shared_flags(std::vector<std::string> more = {}) {
-    std::vector<std::string> a = {"--allow-private", "--queue", queue_url_, "--drain-seconds", "2"};
+    std::vector<std::string> a = {"--allow-private", "--queue",         queue_url_,
+                                  "--store",         store_url_,        "--blobs",
+                                  s3().url(),        "--drain-seconds", "2"};
     a.insert(a.end(), more.begin(), more.end());
     return a;
   }
@@ -88,6 +119,15 @@ class ScaleOutTest : public ::testing::Test {
   // The picture of item n has the colour of page n.
   void expect_colour(ServeProcess& api, const std::string& job, int n, const std::string& hex) {
     auto pic = api.get("/v1/jobs/" + job + "/items/" + std::to_string(n));
+    if (pic.status == 302) {  // to a presigned S3 URL
+      net::HttpRequest r;
+      r.url = pic.header("location");
+      r.timeout = milliseconds(10'000);
+      auto got = net::fetch(r, private_ok());
+      ASSERT_TRUE(got) << got.error().message;
+      pic.status = got->status;
+      pic.body = got->body;
+    }
     ASSERT_EQ(pic.status, 200) << pic.body;
     auto decoded = decode_picture(pic.body);
     ASSERT_TRUE(decoded);
@@ -95,20 +135,25 @@ class ScaleOutTest : public ::testing::Test {
         b = std::stoi(hex.substr(4, 2), nullptr, 16);
     EXPECT_TRUE(near(decoded->at(10, 10), r, g, b)) << "item " << n;
   }
-  // Pictures stored for a job (the blob store is the file one under data_).
+  // Pictures stored in S3 for a job: the keys the bucket lists under its prefix.
   std::size_t stored_pictures(const std::string& job) {
+    net::HttpRequest r;
+    r.url = s3().endpoint() + "/" + s3().bucket() + "?prefix=jobs/" + job + "/";
+    r.timeout = milliseconds(10'000);
+    auto listing = net::fetch(r, private_ok());
+    EXPECT_TRUE(listing && listing->status == 200) << (listing ? listing->body : "");
+    if (!listing) return 0;
     std::size_t n = 0;
-    std::error_code ec;
-    for (auto& e : std::filesystem::recursive_directory_iterator(data_.path() / "blobs", ec))
-      if (e.is_regular_file() &&
-          e.path().string().find("/data/jobs/" + job + "/") != std::string::npos)
-        ++n;
+    for (auto at = listing->body.find("<Key>"); at != std::string::npos;
+         at = listing->body.find("<Key>", at + 1))
+      ++n;
     return n;
   }
 
   PageServer pages_;
   TempDir data_;
   std::string queue_url_;
+  std::string store_url_;
 };
 
 TEST_F(ScaleOutTest, KilledWorkerLosesNoCaptureAndStoresNoneTwice) {
@@ -147,13 +192,19 @@ TEST_F(ScaleOutTest, KilledWorkerLosesNoCaptureAndStoresNoneTwice) {
 TEST_F(ScaleOutTest, BrokerDownMeans503AndAcceptedJobsCompleteAfterwards) {
   auto front = api();
   ASSERT_TRUE(front->start());
-  // Accepted while no worker runs: the job waits in RabbitMQ.
+  auto w = worker({"--tabs", "2"});
+  ASSERT_TRUE(w->start());
+  // Accepted, and being worked on when the broker goes: acks are lost with
+  // the connection, captures are redelivered, and the worker reconnects.
+  constexpr int kUrls = 6;
   std::vector<std::string> urls;
-  for (int i = 0; i < 4; ++i)
-    urls.push_back(pages_.url("/c/" + colour(i)));
+  for (int i = 0; i < kUrls; ++i)
+    urls.push_back(pages_.url("/slow/" + colour(i)));
   auto accepted = front->post("/v1/jobs", job_body(urls));
   ASSERT_EQ(accepted.status, 202) << accepted.body;
   const std::string id(json_string(accepted.json(), "id"));
+  for (int i = 0; i < 300 && pages_.total_requests() == 0; ++i)
+    std::this_thread::sleep_for(milliseconds(50));
 
   broker().process().stop();
   auto refused = front->post("/v1/jobs", job_body({pages_.url("/c/ff0000")}));
@@ -163,17 +214,40 @@ TEST_F(ScaleOutTest, BrokerDownMeans503AndAcceptedJobsCompleteAfterwards) {
   EXPECT_EQ(front->get("/readyz").status, 503);
   ASSERT_TRUE(broker().start()) << broker().log();
 
-  auto w = worker({"--tabs", "2"});
-  ASSERT_TRUE(w->start());
-  auto job = front->wait_job(id, 120);
+  auto job = front->wait_job(id, 180);
   EXPECT_EQ(json_string(job, "state"), "succeeded") << json::serialize(job);
-  for (int i = 0; i < 4; ++i)
+  EXPECT_EQ(progress(job, "succeeded"), kUrls);
+  for (int i = 0; i < kUrls; ++i)
     expect_colour(*front, id, i, colour(i));
   // And the API publishes again without a restart.
   auto again = front->post("/v1/jobs", job_body({pages_.url("/c/0000ff")}));
   ASSERT_EQ(again.status, 202) << again.body;
   auto second = front->wait_job(std::string(json_string(again.json(), "id")), 120);
   EXPECT_EQ(json_string(second, "state"), "succeeded") << json::serialize(second);
+}
+
+TEST_F(ScaleOutTest, RedisRestartLosesNoAcceptedJob) {
+  auto front = api();
+  ASSERT_TRUE(front->start());
+  auto w = worker({"--tabs", "2"});
+  ASSERT_TRUE(w->start());
+  constexpr int kUrls = 6;
+  std::vector<std::string> urls;
+  for (int i = 0; i < kUrls; ++i)
+    urls.push_back(pages_.url("/slow/" + colour(i)));
+  auto accepted = front->post("/v1/jobs", job_body(urls));
+  ASSERT_EQ(accepted.status, 202) << accepted.body;
+  const std::string id(json_string(accepted.json(), "id"));
+  for (int i = 0; i < 300 && pages_.total_requests() == 0; ++i)
+    std::this_thread::sleep_for(milliseconds(50));
+
+  // Restarted mid-job (AOF, fsync on every write): what was accepted is still there.
+  ASSERT_TRUE(redis().process().restart()) << redis().process().log();
+  auto job = front->wait_job(id, 180);
+  EXPECT_EQ(json_string(job, "state"), "succeeded") << json::serialize(job);
+  EXPECT_EQ(progress(job, "succeeded"), kUrls);
+  for (int i = 0; i < kUrls; ++i)
+    expect_colour(*front, id, i, colour(i));
 }
 
 TEST_F(ScaleOutTest, CaptureThatAlwaysCrashesItsWorkerIsDeadLetteredAndFailed) {
