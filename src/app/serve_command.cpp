@@ -241,6 +241,18 @@ int run_node(const ServeConfig& config, NodeRole role) {
   service::ThumbnailService thumbnails(jobs, blocking, net::make_curl_http_client(*policy),
                                        mailer ? &*mailer : nullptr, thumbnail_limits);
 
+  // Crawls read robots.txt through the same egress-checked client as webhooks.
+  jobs.set_robots_fetch(
+      [client = std::shared_ptr<net::HttpClient>(net::make_curl_http_client(*policy))](
+          const std::string& url) -> Result<std::pair<int, std::string>> {
+        net::HttpRequest request{.url = url,
+                                 .headers = {{"User-Agent", "shot"}},
+                                 .timeout = Millis(10'000),
+                                 .max_response_bytes = 512 * 1024};
+        auto r = client->fetch(request);
+        if (!r) return fail(r.error());  // blocked, unreachable, too large: disallows all
+        return std::make_pair(r->status, std::move(r->body));
+      });
   // Only the embedded queue forgets its messages on exit; a broker keeps them,
   // and other nodes may be working on them right now.
   if (role == NodeRole::all && config.queue == "memory") {

@@ -2,6 +2,7 @@
 
 #include <strings.h>
 
+#include <algorithm>
 #include <cmath>
 #include <unordered_set>
 
@@ -275,12 +276,23 @@ Task<Result<void>> act(Run& run) {
   co_return Result<void>{};
 }
 
+// Links of the rendered DOM (after scripts ran), resolved, distinct, bounded.
+constexpr std::string_view kLinksScript =
+    "[...new Set([...document.querySelectorAll('a[href],area[href]')].map(a => a.href)"
+    ".filter(h => /^https?:/i.test(h)))].slice(0, 1000)";
+
 Task<Result<void>> facts(Run& run) {
-  auto r = co_await evaluate(run, "({href: location.href, title: document.title})");
+  bool links = std::ranges::find(run.o.extract, "links") != run.o.extract.end();
+  auto r = co_await evaluate(run, "({href: location.href, title: document.title" +
+                                      std::string(links ? ", links: " : "") +
+                                      std::string(links ? kLinksScript : "") + "})");
   if (r && r->is_object()) {
     auto& o = r->get_object();
     run.result.facts.final_url = json_string(o, "href", run.result.facts.final_url);
     run.result.facts.title = json_string(o, "title");
+    if (auto* list = o.if_contains("links"); list && list->is_array())
+      for (auto& l : list->get_array())
+        if (l.is_string()) run.result.facts.links.emplace_back(l.get_string());
   }
   co_return Result<void>{};
 }
@@ -407,6 +419,12 @@ json::object to_json(const PageFacts& f, const Timings& t) {
   json::object out = Params()("final_url", f.final_url)("http_status", f.http_status)(
       "title", f.title)("verdict", to_string(f.verdict))("timings", std::move(timings));
   if (!f.verdict_reason.empty()) out["verdict_reason"] = f.verdict_reason;
+  if (!f.links.empty()) {
+    json::array links;
+    for (auto& l : f.links)
+      links.emplace_back(json::string(l));
+    out["links"] = std::move(links);
+  }
   return out;
 }
 

@@ -20,7 +20,8 @@ struct PageFacts {
   int http_status = 0;
   std::string title;
   Verdict verdict = Verdict::ok;
-  std::string verdict_reason;  // what made it not ok
+  std::string verdict_reason;      // what made it not ok
+  std::vector<std::string> links;  // with extract: ["links"], as found in the rendered DOM
 };
 
 struct Timings {

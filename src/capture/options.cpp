@@ -16,6 +16,7 @@ constexpr std::array<std::string_view, 11> kResourceTypes = {
     "xhr",      "fetch",      "websocket", "manifest", "other"};
 constexpr std::array<std::string_view, 5> kDevices = {"iphone-15", "pixel-8", "ipad", "desktop-hd",
                                                       "desktop-4k"};
+constexpr std::array<std::string_view, 1> kExtract = {"links"};
 constexpr std::size_t kMaxString = 2048;
 constexpr std::size_t kMaxScript = 64 * 1024;
 constexpr std::size_t kMaxListItems = 64;
@@ -73,6 +74,10 @@ constexpr OptionSpec kSpecs[] = {
     {"block_urls", T::string_list, "URL patterns not to load (* is a wildcard)"},
     {"thumbnail", T::object,
      "also store a thumbnail {width,height,fit: contain|cover|fill|inside,format,quality}"},
+    {"extract", T::string_list,
+     "page content returned with the picture: links (every link's resolved href, after scripts "
+     "ran)",
+     0, 0, kExtract},
 };
 
 std::string field(std::string_view name) {
@@ -303,6 +308,7 @@ Result<CaptureOptions> parse_options(const json::object& o) {
   out.js = json_string(o, "js");
   if (auto* v = o.if_contains("block_resources")) out.block_resources = strings(*v);
   if (auto* v = o.if_contains("block_urls")) out.block_urls = strings(*v);
+  if (auto* v = o.if_contains("extract")) out.extract = strings(*v);
   if (auto r = parse_objects(o, out); !r) return fail(r.error());
 
   if (!out.selector.empty() && out.clip)

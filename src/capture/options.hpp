@@ -62,6 +62,7 @@ struct CaptureOptions {
   std::string js;
   std::vector<std::string> block_resources;  // CDP resource types, lower case
   std::vector<std::string> block_urls;       // patterns with * wildcards
+  std::vector<std::string> extract;          // "links": return the page's links
 };
 
 enum class OptionType { integer, number, boolean, string, string_list, enumeration, object };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "capture/crawl.hpp"
 #include "capture/options.hpp"
 #include "core/digest.hpp"
 #include "core/log.hpp"
@@ -73,6 +74,8 @@ bool truthy(std::string_view v) {
   return v == "1" || v == "true" || v == "yes";
 }
 
+}  // namespace
+
 // From disk, by a redirect to a presigned URL (S3), or read through the
 // service's blocking pool (a remote store must not stall the I/O thread).
 Task<Response> picture_response(JobService& jobs, std::string blob_key, std::string content_type,
@@ -104,19 +107,54 @@ Task<Response> picture_response(JobService& jobs, std::string blob_key, std::str
   co_return r;
 }
 
+namespace {
+
+// Idempotency-Key and owner from the request; a problem when the key is bad.
+std::optional<Response> identify(const Request& req, service::SubmitRequest& submit) {
+  if (auto key = req.header("Idempotency-Key")) {
+    if (key->size() > 200)
+      return problem(400, "Bad Request", "Idempotency-Key is too long", "Idempotency-Key");
+    submit.idempotency_key = *key;
+    submit.request_hash = sha256_hex(req.body);
+  }
+  submit.owner = req.principal;
+  return std::nullopt;
+}
+
 Task<Response> create_job(ApiContext& ctx, Request& req) {
   auto body = body_object(req, ctx.max_json_depth);
   if (!body) co_return problem_from(body.error());
   auto submit = submit_request(*body);
   if (!submit) co_return problem_from(submit.error());
-  if (auto key = req.header("Idempotency-Key")) {
-    if (key->size() > 200)
-      co_return problem(400, "Bad Request", "Idempotency-Key is too long", "Idempotency-Key");
-    submit->idempotency_key = *key;
-    submit->request_hash = sha256_hex(req.body);
-  }
-  submit->owner = req.principal;
+  if (auto bad = identify(req, *submit)) co_return std::move(*bad);
   auto done = co_await ctx.jobs.submit(std::move(*submit));
+  if (!done) co_return problem_from(done.error());
+  co_return job_accepted(*done);
+}
+
+// POST /v1/crawls: the crawl fields, plus options and callback_url as for jobs.
+Task<Response> create_crawl(ApiContext& ctx, Request& req) {
+  constexpr std::string_view kOther[] = {"options", "callback_url"};
+  auto body = body_object(req, ctx.max_json_depth);
+  if (!body) co_return problem_from(body.error());
+  auto spec = capture::parse_crawl_spec(*body, kOther);
+  if (!spec) co_return problem_from(spec.error());
+  service::SubmitRequest submit;
+  submit.kind = JobKind::crawl;
+  submit.urls.push_back(spec->start_url);
+  if (auto* o = body->if_contains("options")) {
+    if (!o->is_object())
+      co_return problem(400, "Bad Request", "options must be an object", "options");
+    submit.options = o->get_object();
+  }
+  if (auto* c = body->if_contains("callback_url")) {
+    if (!c->is_string())
+      co_return problem(400, "Bad Request", "callback_url must be a string", "callback_url");
+    submit.callback_url = c->get_string();
+  }
+  submit.crawl = capture::to_json(*spec);
+  if (auto bad = identify(req, submit)) co_return std::move(*bad);
+  auto done = co_await ctx.jobs.submit(std::move(submit));
   if (!done) co_return problem_from(done.error());
   co_return job_accepted(*done);
 }
@@ -307,6 +345,8 @@ void add_api_routes(Router& router, ApiContext& ctx) {
   };
   router.add("POST", "/v1/jobs",
              guard(Scope::create_job, [&ctx](Request& req) { return create_job(ctx, req); }));
+  router.add("POST", "/v1/crawls",
+             guard(Scope::create_job, [&ctx](Request& req) { return create_crawl(ctx, req); }));
   router.add("GET", "/v1/jobs",
              guard(Scope::api, [&ctx](Request& req) { return list_jobs(ctx, req); }));
   router.add("GET", "/v1/jobs/{id}", guard(Scope::job, [&ctx](Request& req) -> Task<Response> {

@@ -37,6 +37,12 @@ Response job_accepted(const service::Submitted& done);
 // GET /healthz and /readyz alone (part of add_api_routes), for a worker node.
 void add_health_routes(Router& router, ApiContext& context);
 
+// A stored picture as the answer: from disk, a presigned redirect, or the bytes
+// read off the I/O thread; ETag from its sha256, 304 on If-None-Match.
+Task<Response> picture_response(service::JobService& jobs, std::string blob_key,
+                                std::string content_type, std::string sha256, const Request& req,
+                                int max_age_s);
+
 // The OpenAPI 3 description of every route and capture option.
 json::object openapi_document();
 

@@ -63,6 +63,59 @@ json::object op(std::string_view summary, std::string_view success) {
   return o;
 }
 
+json::object typed(std::string_view type, std::string_view description) {
+  json::object o;
+  o["type"] = type;
+  o["description"] = description;
+  return o;
+}
+
+json::object crawl_schema() {
+  json::object props, o, pattern_list, ref;
+  props["start_url"] = typed("string", "the first page (http or https)");
+  auto pages = typed("integer", "pages to capture, the start page included");
+  pages["minimum"] = 1;
+  pages["maximum"] = capture::kMaxCrawlPages;
+  props["max_pages"] = std::move(pages);
+  auto depth = typed("integer", "links followed from the start page (0: only the start page)");
+  depth["minimum"] = 0;
+  depth["maximum"] = capture::kMaxCrawlDepth;
+  props["max_depth"] = std::move(depth);
+  auto strategy = typed("string", "bfs: nearest pages first; dfs: deepest first");
+  strategy["enum"] = json::array{"bfs", "dfs"};
+  props["strategy"] = std::move(strategy);
+  auto scope = typed("string",
+                     "which links to follow: same-origin (scheme, host, port), same-site (last "
+                     "two host labels), any");
+  scope["enum"] = json::array{"same-origin", "same-site", "any"};
+  props["scope"] = std::move(scope);
+  pattern_list = typed("array",
+                       "regular expressions (ECMAScript, no back-references) searched "
+                       "in each normalized link; at most 20 of 256 characters");
+  pattern_list["items"] = typed("string", "a pattern");
+  props["include"] = pattern_list;
+  props["exclude"] = std::move(pattern_list);
+  props["respect_robots"] = typed("boolean", "skip links robots.txt disallows for \"shot\"");
+  ref["$ref"] = "#/components/schemas/CaptureOptions";
+  props["options"] = std::move(ref);
+  props["callback_url"] = typed("string", "webhook called when the crawl is done");
+  o["type"] = "object";
+  o["required"] = json::array{"start_url"};
+  o["additionalProperties"] = false;
+  o["properties"] = std::move(props);
+  return o;
+}
+
+json::object body_of(std::string_view schema) {
+  json::object body, content, media, ref;
+  ref["$ref"] = "#/components/schemas/" + std::string(schema);
+  media["schema"] = std::move(ref);
+  content["application/json"] = std::move(media);
+  body["content"] = std::move(content);
+  body["required"] = true;
+  return body;
+}
+
 }  // namespace
 
 json::object openapi_document() {
@@ -81,6 +134,7 @@ json::object openapi_document() {
   options["additionalProperties"] = false;
   options["properties"] = std::move(props);
   schemas["CaptureOptions"] = std::move(options);
+  schemas["CrawlRequest"] = crawl_schema();
   components["schemas"] = std::move(schemas);
   doc["components"] = std::move(components);
 
@@ -92,6 +146,12 @@ json::object openapi_document() {
       op("Submit URLs: {urls|url, options, callback_url, cache_ttl_s, fresh}; "
          "Idempotency-Key header",
          "202 Accepted: {id, state, status_url}"));
+  auto crawl =
+      op("Crawl from start_url: a job whose items grow as pages are found, each with "
+         "parent and depth",
+         "202 Accepted: {id, state, status_url}");
+  crawl["requestBody"] = body_of("CrawlRequest");
+  add("/v1/crawls", "post", std::move(crawl));
   add("/v1/jobs", "get", op("Recent jobs, newest first (limit, cursor)", "200 OK"));
   add("/v1/jobs/{id}", "get", op("A job: state, progress and one entry per URL", "200 OK"));
   add("/v1/jobs/{id}", "delete", op("Cancel a job", "200 OK"));
@@ -126,6 +186,13 @@ json::object openapi_document() {
   add("/api/thumb/{id}", "get",
       op("Seed route: {status: queued|started|finished|failed, image_base64: data URL or null}",
          "200 OK"));
+  add("/screenshots", "post",
+      op("Seed route: {start_url, number_of_links} → {id}; crawls the start page and the "
+         "pages it links to, number_of_links pages in all",
+         "200 OK"));
+  add("/screenshots/{id}", "get",
+      op("Seed route: a JSON list of links to the pictures taken so far", "200 OK"));
+  add("/screenshots/{id}/{n}", "get", op("Seed route: one picture of a crawl", "200 image"));
   doc["paths"] = std::move(paths);
   return doc;
 }

@@ -72,6 +72,7 @@ JobService::JobService(Executor executor, asio::thread_pool& blocking, JobStore&
       notifier_(notifier),
       options_(options),
       url_check_(std::move(url_check)),
+      crawls_(crawl_hooks(), options.crawl_per_host),
       receivers_(static_cast<std::size_t>(std::max(1, options.workers))) {}
 
 JobService::~JobService() {
@@ -122,6 +123,15 @@ Task<Result<Submitted>> JobService::submit(SubmitRequest req) {
   job.id = new_id();
   job.kind = req.kind;
   json::object settings;
+  if (req.kind == JobKind::crawl) {
+    // Every page of a crawl reports its links.
+    json::array extract;
+    if (auto* e = req.options.if_contains("extract"); e && e->is_array()) extract = e->get_array();
+    if (std::find(extract.begin(), extract.end(), json::value("links")) == extract.end())
+      extract.emplace_back("links");
+    req.options["extract"] = std::move(extract);
+    settings["crawl"] = req.crawl;
+  }
   settings["options"] = req.options;
   settings["cache_ttl_s"] = ttl;
   settings["fresh"] = req.fresh;
@@ -169,6 +179,29 @@ Task<Result<std::string>> JobService::check_url(std::string url) {
 Task<Result<void>> JobService::publish(const std::string& job_id, int index) {
   auto message = message_for(job_id, index);
   co_return co_await blocking([&] { return queue_.publish(message); });
+}
+
+CrawlHooks JobService::crawl_hooks() {
+  CrawlHooks h;
+  h.load = [this](std::string job_id) { return get(std::move(job_id), true); };
+  h.add_items = [this](std::string job_id, std::vector<Item> items,
+                       int max_total) -> Task<Result<std::vector<int>>> {
+    co_return co_await blocking(
+        [&] { return store_.add_items(job_id, items, max_total, now_ms()); });
+  };
+  h.publish = [this](std::string job_id, int index) -> Task<Result<void>> {
+    co_return co_await publish(job_id, index);  // job_id lives in this frame
+  };
+  h.robots = [this](std::string origin) -> Task<capture::RobotsRules> {
+    if (!robots_fetch_) co_return capture::RobotsRules::allow_all();
+    std::string url = origin + "/robots.txt";
+    auto got = co_await blocking([&] { return robots_fetch_(url); });
+    // RFC 9309: a missing file (4xx) allows all; an unreachable one disallows all.
+    if (!got || got->first >= 500) co_return capture::RobotsRules::disallow_all();
+    if (got->first >= 400) co_return capture::RobotsRules::allow_all();
+    co_return capture::RobotsRules::parse(got->second);
+  };
+  return h;
 }
 
 Task<Result<Job>> JobService::get(std::string job_id, bool with_items) {
@@ -390,6 +423,11 @@ Task<void> JobService::run_item(std::string job_id, int index, int attempt, Deli
       result.error_code = to_string(picture.error().code);
       result.error_message = picture.error().message;
     }
+  }
+  // A crawl adds the pages this one links to before it finishes, so the job
+  // does not look done in between.
+  if (job->kind == JobKind::crawl) {
+    co_await crawls_.page_done(job_id, index, links_in_facts(result.facts_json));
   }
   auto finished = co_await blocking([&] { return store_.finish_item(job_id, index, result); });
   if (!finished) {

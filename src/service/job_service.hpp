@@ -13,6 +13,7 @@
 #include "core/asio.hpp"
 #include "notify/notifier.hpp"
 #include "queue/queue.hpp"
+#include "service/crawl_coordinator.hpp"
 #include "store/job_store.hpp"
 
 namespace shot::service {
@@ -21,6 +22,9 @@ using CaptureFn = std::function<Task<Result<capture::CaptureResult>>(
     std::string url, capture::CaptureOptions options)>;
 // Checks a user-submitted URL before it is accepted (egress policy); empty = allow.
 using UrlCheck = std::function<Result<std::string>(std::string_view url)>;
+// Fetches a URL (robots.txt) through the egress-checked client: status and body.
+// Blocking: run on the thread pool.
+using TextFetch = std::function<Result<std::pair<int, std::string>>(const std::string& url)>;
 
 struct ServiceOptions {
   int max_urls_per_job = 1000;
@@ -29,6 +33,7 @@ struct ServiceOptions {
   int max_cache_ttl_s = 30 * 86400;
   int delivery_limit = 5;  // attempts before an item is failed for good
   int workers = 2;         // captures at once (tabs)
+  int crawl_per_host = 2;  // pages of one crawl captured at once on one host
 };
 
 struct SubmitRequest {
@@ -41,6 +46,7 @@ struct SubmitRequest {
   std::string idempotency_key;
   std::string request_hash;
   std::string owner;
+  json::object crawl;  // kind crawl: capture::CrawlSpec as JSON (urls = its start page)
 };
 
 struct Submitted {
@@ -110,6 +116,8 @@ class JobService {
   Task<void> stop(Deadline deadline);
   // Deletes expired cache entries (and their blobs) now and then.
   void start_purger(std::chrono::seconds every);
+  // How crawls read robots.txt; unset: robots.txt is treated as allowing all.
+  void set_robots_fetch(TextFetch fetch) { robots_fetch_ = std::move(fetch); }
 
   // A stored picture's bytes, read off the I/O thread.
   Task<Result<Blob>> read_blob(std::string key);
@@ -130,6 +138,7 @@ class JobService {
   Task<Result<Picture>> produce(const std::string& url, const json::object& options,
                                 int cache_ttl_s, bool fresh, std::string blob_key);
   Task<Result<void>> publish(const std::string& job_id, int index);
+  CrawlHooks crawl_hooks();
 
   template <class F>
   auto blocking(F f) {
@@ -147,6 +156,8 @@ class JobService {
   UrlCheck url_check_;
   std::map<JobKind, ItemProducer> producers_;
   std::map<JobKind, JobDoneHook> done_hooks_;
+  TextFetch robots_fetch_;
+  CrawlCoordinator crawls_;
   asio::thread_pool receivers_;  // blocking Queue::receive, one thread per worker
   std::unique_ptr<Queue> dead_letters_;
   std::map<std::string, std::shared_ptr<Inflight>> inflight_;
