@@ -39,6 +39,8 @@ Result<std::vector<std::string>> read_urls(const CaptureCommand& c) {
   return urls;
 }
 
+}  // namespace
+
 void draw_progress(std::size_t done, std::size_t total, std::size_t failed) {
   constexpr int kWidth = 30;
   int filled = total ? static_cast<int>(kWidth * done / total) : kWidth;
@@ -48,6 +50,8 @@ void draw_progress(std::size_t done, std::size_t total, std::size_t failed) {
   if (failed) std::cerr << " (" << failed << " failed)";
   std::cerr << std::flush;
 }
+
+namespace {
 
 // Throughput after the browser is warm, as ../shared/bench's baselines report it.
 void write_report(const std::string& path, std::vector<double> latencies, std::size_t failed,

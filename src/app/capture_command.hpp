@@ -20,6 +20,9 @@ struct CaptureCommand {
 // Captures every URL into out_dir; prints failures; returns the exit code.
 int run_capture(const CaptureCommand& command);
 
+// A progress bar on stderr: "[====    ] done/total (n failed)".
+void draw_progress(std::size_t done, std::size_t total, std::size_t failed);
+
 // The file name for a URL's picture: host and path made safe, plus extension.
 std::string file_name_for(const std::string& url, std::string_view extension);
 

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "app/capture_command.hpp"
+#include "app/crawl_command.hpp"
 #include "app/keys_command.hpp"
 #include "app/serve_command.hpp"
 #include "app/submit_command.hpp"
@@ -113,6 +114,11 @@ void add_node_flags(CLI::App& cmd, ServeConfig& sc) {
       ->envname("SHOT_CHROMIUM");
   cmd.add_option("--max-queue", sc.max_queue, "queued captures before new jobs get 429")
       ->envname("SHOT_MAX_QUEUE")
+      ->capture_default_str();
+  cmd.add_option("--crawl-per-host", sc.crawl_per_host,
+                 "pages of one crawl captured at once on one host")
+      ->envname("SHOT_CRAWL_PER_HOST")
+      ->check(CLI::Range(1, 64))
       ->capture_default_str();
   cmd.add_option("--max-urls-per-job", sc.max_urls_per_job, "URLs one job may hold")
       ->envname("SHOT_MAX_URLS_PER_JOB")
@@ -229,6 +235,40 @@ int run_cli(int argc, char** argv) {
     cc.options = std::move(*o);
     log::setup(log::Format::text, spdlog::level::warn);
     exit_code = run_capture(cc);
+  });
+
+  auto* crawl =
+      app.add_subcommand("crawl", "Crawl from one page, capturing each, without a server");
+  CrawlCommand kc;
+  OptionFlags crawl_flags;
+  crawl->add_option("start_url", kc.start_url, "the first page")->required();
+  crawl->add_option("--max-pages", kc.max_pages, "pages to capture, the start page included")
+      ->capture_default_str();
+  crawl->add_option("--max-depth", kc.max_depth, "links followed from the start page")
+      ->capture_default_str();
+  crawl->add_option("--strategy", kc.strategy, "bfs (nearest first) or dfs (deepest first)")
+      ->capture_default_str();
+  crawl->add_option("--scope", kc.scope, "same-origin, same-site or any")->capture_default_str();
+  crawl->add_option("--include", kc.include, "follow only links matching a regex (repeatable)");
+  crawl->add_option("--exclude", kc.exclude, "never follow links matching a regex (repeatable)");
+  crawl->add_flag("--respect-robots", kc.respect_robots, "skip what robots.txt disallows");
+  crawl->add_option("--per-host", kc.per_host, "pages captured at once on one host")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  crawl->add_option("-o,--out", kc.out_dir, "output directory")->capture_default_str();
+  crawl->add_option("--tabs", kc.tabs, "concurrent captures (default: one per core, at least 2)");
+  crawl->add_option("--chromium", kc.chromium, "Chromium binary (default: Debian's)");
+  crawl_flags.add_to(*crawl);
+  crawl->callback([&] {
+    auto o = crawl_flags.collect(*crawl);
+    if (!o) {
+      std::cerr << "shot crawl: " << o.error().message << "\n";
+      exit_code = 2;
+      return;
+    }
+    kc.options = std::move(*o);
+    log::setup(log::Format::text, spdlog::level::warn);
+    exit_code = run_crawl(kc);
   });
 
   auto* serve =

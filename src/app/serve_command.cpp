@@ -224,7 +224,9 @@ int run_node(const ServeConfig& config, NodeRole role) {
                            {.max_urls_per_job = config.max_urls_per_job,
                             .max_queue = config.max_queue,
                             .delivery_limit = config.delivery_limit,
-                            .workers = tabs},
+                            .workers = tabs,
+                            .crawl_per_host = config.crawl_per_host,
+                            .crawl_shared = config.queue != "memory"},
                            url_check);
 
   std::optional<notify::SmtpMailer> mailer;

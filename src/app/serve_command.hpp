@@ -16,6 +16,7 @@ struct ServeConfig {
   std::string chromium;
   std::size_t max_queue = 10'000;
   int max_urls_per_job = 1000;
+  int crawl_per_host = 2;  // pages of one crawl captured at once on one host
   bool allow_private = false;
   std::vector<std::string> allow_hosts;
   std::vector<std::string> allow_cidrs;

@@ -11,7 +11,7 @@ struct CrawlCoordinator::State {
   std::deque<std::pair<int, std::vector<std::string>>> pending;  // pages done, not yet applied
   std::map<std::string, capture::RobotsRules> robots;            // by origin
   bool busy = false;
-  bool stopped = false;  // canceled, or the store and the frontier disagree
+  bool stopped = false;  // canceled, or the store and the frontier disagree: rebuild next time
 };
 
 Result<capture::CrawlSpec> crawl_spec_of(const Job& job) {
@@ -56,7 +56,7 @@ Task<void> CrawlCoordinator::page_done(std::string job_id, int index,
     co_await schedule(job_id, *state);
   }
   state->busy = false;
-  if (state->stopped || (state->crawl && state->crawl->finished())) {
+  if (shared_ || state->stopped || (state->crawl && state->crawl->finished())) {
     if (auto it = crawls_.find(job_id); it != crawls_.end() && it->second == state)
       crawls_.erase(it);
   }
@@ -116,15 +116,15 @@ Task<void> CrawlCoordinator::schedule(const std::string& job_id, State& state) {
   }
   for (std::size_t i = 0; i < added->size(); ++i) {
     if ((*added)[i] != first + static_cast<int>(i)) {
-      log::error("crawl {}: page {} was stored as item {}; stopping the crawl", job_id,
-                 first + static_cast<int>(i), (*added)[i]);
+      log::warn("crawl {}: page {} was stored as item {}; rebuilding from the store", job_id,
+                first + static_cast<int>(i), (*added)[i]);
       state.stopped = true;
       co_return;
     }
   }
   if (added->size() != batch.size()) {
-    log::error("crawl {}: the store took {} of {} pages; stopping the crawl", job_id, added->size(),
-               batch.size());
+    log::warn("crawl {}: the store took {} of {} pages; rebuilding from the store", job_id,
+              added->size(), batch.size());
     state.stopped = true;
   }
   for (int index : *added)

@@ -7,7 +7,8 @@
 //
 // The frontier lives in memory and is rebuilt from the store (the pages taken
 // and the links stored with each finished page) the first time a crawl is
-// touched in this process, so a restart loses nothing: unfinished pages are
+// touched in this process (and again whenever store and memory disagree), so
+// a restart loses nothing: unfinished pages are
 // requeued by requeue_unfinished and the crawl continues when they finish.
 
 #include <functional>
@@ -40,8 +41,10 @@ std::vector<std::string> links_in_facts(std::string_view facts_json);
 
 class CrawlCoordinator {
  public:
-  CrawlCoordinator(CrawlHooks hooks, int max_per_host)
-      : hooks_(std::move(hooks)), per_host_(max_per_host) {}
+  // `shared`: other processes work on the same crawls (scale-out workers), so
+  // the frontier is rebuilt from the store for every page instead of kept.
+  CrawlCoordinator(CrawlHooks hooks, int max_per_host, bool shared = false)
+      : hooks_(std::move(hooks)), per_host_(max_per_host), shared_(shared) {}
 
   // Page `index` of crawl `job_id` was captured (links empty when it failed).
   // Call before finishing the item in the store.
@@ -56,6 +59,7 @@ class CrawlCoordinator {
 
   CrawlHooks hooks_;
   int per_host_;
+  bool shared_;
   std::map<std::string, std::shared_ptr<State>> crawls_;
 };
 

@@ -72,7 +72,7 @@ JobService::JobService(Executor executor, asio::thread_pool& blocking, JobStore&
       notifier_(notifier),
       options_(options),
       url_check_(std::move(url_check)),
-      crawls_(crawl_hooks(), options.crawl_per_host),
+      crawls_(crawl_hooks(), options.crawl_per_host, options.crawl_shared),
       receivers_(static_cast<std::size_t>(std::max(1, options.workers))) {}
 
 JobService::~JobService() {

@@ -31,9 +31,10 @@ struct ServiceOptions {
   std::size_t max_queue = 10'000;
   int default_cache_ttl_s = 3600;
   int max_cache_ttl_s = 30 * 86400;
-  int delivery_limit = 5;  // attempts before an item is failed for good
-  int workers = 2;         // captures at once (tabs)
-  int crawl_per_host = 2;  // pages of one crawl captured at once on one host
+  int delivery_limit = 5;     // attempts before an item is failed for good
+  int workers = 2;            // captures at once (tabs)
+  int crawl_per_host = 2;     // pages of one crawl captured at once on one host
+  bool crawl_shared = false;  // other processes take items of the same crawls
 };
 
 struct SubmitRequest {

@@ -36,6 +36,8 @@ json::object item_to_json(const Job& job, const Item& item) {
         o["thumbnail_url"] =
             job_url(job.id) + "/items/" + std::to_string(item.index) + "/thumbnail";
       }
+      // extract: ["links"]; a crawl's links become its items instead.
+      if (auto* v = f.if_contains("links"); v && job.kind != JobKind::crawl) o["links"] = *v;
     }
   }
   if (!item.error_code.empty()) {

@@ -2,13 +2,18 @@
 // `shot serve` and real Chromium, with only the test servers allowed.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "e2e/serve_process.hpp"
 #include "support/page_server.hpp"
 #include "support/png_reader.hpp"
+#include "support/temp_dir.hpp"
 
 namespace shot::testing {
 namespace {
@@ -270,6 +275,39 @@ TEST_F(CrawlTest, ACrawlSurvivesKillNine) {
        {"/p0", "/p1", "/p2", "/p3", "/p4", "/p5", "/p6", "/js", "/p7", "/p8", "/p9", "/p10"})
     expected.insert(std::string(p) == "/js" ? "/js" : "/slow" + std::string(p));
   EXPECT_EQ(pages_of(job), expected);
+}
+
+// `shot crawl` without a server: the same pages as the API's bfs crawl, one
+// picture each, and crawl.json naming them.
+TEST_F(CrawlTest, CommandLineCrawlWritesPicturesAndAManifest) {
+  TempDir dir;
+  std::string out = (dir.path() / "site").string();
+  std::string command = std::string(SHOT_BINARY) + " crawl " + a_->url("/p0") +
+                        " --max-pages 10 --max-depth 3 --scope same-origin --tabs 2"
+                        " --width 320 --height 200 --wait-until load -o " +
+                        out + " > " + (dir.path() / "log").string() + " 2>&1";
+  int status = std::system(command.c_str());
+  std::stringstream log;
+  log << std::ifstream(dir.path() / "log").rdbuf();
+  ASSERT_EQ(status, 0) << log.str();
+  std::ifstream manifest_file(std::filesystem::path(out) / "crawl.json");
+  std::stringstream text;
+  text << manifest_file.rdbuf();
+  auto manifest = parse_json(text.str());
+  ASSERT_TRUE(manifest && manifest->is_object()) << text.str();
+  Pages pages;
+  for (auto& v : manifest->as_object().at("pages").as_array()) {
+    auto& page = v.as_object();
+    pages.insert(name_of(json_string(page, "url")));
+    auto png = std::filesystem::path(out) / std::string(json_string(page, "file"));
+    std::ifstream in(png, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto picture = decode_picture(bytes);
+    ASSERT_TRUE(picture) << png;
+    EXPECT_EQ(picture->width, 320);
+  }
+  EXPECT_EQ(pages, (Pages{"/p0", "/p1", "/p2", "/p3", "/p4", "/p5", "/p6", "/js", "/p7", "/p8"}));
+  EXPECT_NE(log.str().find("10 pages captured, 0 failed"), std::string::npos) << log.str();
 }
 
 }  // namespace
