@@ -76,7 +76,8 @@ Result<Endpoint> parse_endpoint(std::string_view url) {
     if (uri->port_number() == 0) return bad("bad port");
     e.port = uri->port_number();
   }
-  std::string_view path = uri->path();
+  const std::string decoded = uri->path();  // a string of its own: keep it alive
+  std::string_view path = decoded;
   if (path.starts_with('/')) path.remove_prefix(1);
   if (!path.empty()) {
     auto [end, ec] = std::from_chars(path.data(), path.data() + path.size(), e.db);
