@@ -1,7 +1,8 @@
 // The web page (GET /) in a real browser: a real `shot serve` and a page
 // server with three solid-colour pages; tests/web/web_test.mjs drives Debian's
 // Chromium through playwright-core to submit them, watch the thumbnails, open
-// one and download the zip. Once with the API open, once with API keys.
+// one and download the zip; then crawl from a page linking to them. Once with
+// the API open, once with API keys (without the crawl).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -30,14 +31,17 @@ std::string titled_page(const std::string& title, const std::string& colour) {
 }
 
 // Runs node on the test script in its own process group (so Chromium goes with
-// it on a timeout); its output is the test's. The exit status, or -1.
-int run_node(const std::vector<std::string>& args, const std::string& key) {
+// it on a timeout); its output is the test's. `env` is added to its
+// environment. The exit status, or -1.
+int run_node(const std::vector<std::string>& args,
+             const std::vector<std::pair<std::string, std::string>>& env) {
   std::vector<std::string> argv = {SHOT_NODE, SHOT_WEB_TEST_SCRIPT};
   argv.insert(argv.end(), args.begin(), args.end());
   pid_t pid = ::fork();
   if (pid == 0) {
     ::setpgid(0, 0);
-    if (!key.empty()) ::setenv("SHOT_WEB_KEY", key.c_str(), 1);
+    for (auto& [name, value] : env)
+      ::setenv(name.c_str(), value.c_str(), 1);
     std::vector<char*> c;
     for (auto& a : argv)
       c.push_back(a.data());
@@ -68,6 +72,10 @@ class WebPage : public ::testing::Test {
     pages_.page("/red", titled_page("Red page", "#ff0000"));
     pages_.page("/green", titled_page("Green page", "#00ff00"));
     pages_.page("/blue", titled_page("Blue page", "#0000ff"));
+    pages_.page("/start",
+                "<!doctype html><html><head><title>Start page</title></head><body>"
+                "<a href='/red'>red</a> <a href='/green'>green</a> "
+                "<a href='/blue'>blue</a></body></html>");
   }
 
   std::vector<std::string> serve_args() const {
@@ -84,7 +92,7 @@ class WebPage : public ::testing::Test {
 TEST_F(WebPage, SubmitWatchOpenAndZipInChromium) {
   ServeProcess shot(serve_args());
   ASSERT_TRUE(shot.start());
-  EXPECT_EQ(run_node(node_args(shot), ""), 0);
+  EXPECT_EQ(run_node(node_args(shot), {{"SHOT_WEB_CRAWL_URL", pages_.url("/start")}}), 0);
 }
 
 TEST_F(WebPage, WorksWithApiKeysEnteredInThePage) {
@@ -100,7 +108,7 @@ TEST_F(WebPage, WorksWithApiKeysEnteredInThePage) {
     ASSERT_TRUE(shot.start());
     EXPECT_EQ(shot.get("/v1/jobs").status, 401);
     EXPECT_EQ(shot.get("/").status, 200);  // the page itself needs no key
-    EXPECT_EQ(run_node(node_args(shot), kKey), 0);
+    EXPECT_EQ(run_node(node_args(shot), {{"SHOT_WEB_KEY", kKey}}), 0);
   }
   std::filesystem::remove_all(dir);
 }

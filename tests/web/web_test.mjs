@@ -6,7 +6,9 @@
 // BASE_URL is a running `shot serve`; each PAGE_URL is a solid-colour page
 // whose last path segment names its colour (red, green, blue) and whose title
 // is "<Colour> page". With SHOT_WEB_KEY set the server wants that API key, and
-// the test types it into the page. Exits non-zero on the first failed check.
+// the test types it into the page. SHOT_WEB_CRAWL_URL names a page linking to
+// the three: the test then also crawls from it. Exits non-zero on the first
+// failed check.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,6 +22,7 @@ const { chromium } = require('playwright-core');
 
 const [base, ...pageUrls] = process.argv.slice(2);
 const apiKey = process.env.SHOT_WEB_KEY || '';
+const crawlUrl = process.env.SHOT_WEB_CRAWL_URL || '';
 assert.ok(base && pageUrls.length === 3, 'usage: web_test.mjs BASE_URL PAGE_URL PAGE_URL PAGE_URL');
 const COLOURS = { red: [255, 0, 0], green: [0, 255, 0], blue: [0, 0, 255] };
 const colourOf = (url) => new URL(url).pathname.split('/').pop();
@@ -253,6 +256,26 @@ try {
   await page.waitForFunction(
     () => document.querySelectorAll('#gallery .tile[data-ready="true"]').length === 3);
   assert.equal(await page.locator('#jobs-error').isHidden(), true);
+
+  if (crawlUrl) {
+    step('crawl from a page that links to the three');
+    await page.check('input[name="mode"][value="crawl"]');
+    await page.fill('#start-url', crawlUrl);
+    await page.fill('#max-pages', '4');
+    await page.fill('#max-depth', '1');
+    await page.click('#submit-button');
+    await page.waitForFunction((before) => {
+      const id = document.getElementById('job-id').textContent;
+      return id !== '' && id !== before;
+    }, jobId);
+    await page.waitForFunction(() => /^succeeded: 4 of 4 done/.test(
+      document.getElementById('job-status').textContent));
+    await page.waitForFunction(
+      () => document.querySelectorAll('#gallery .tile[data-ready="true"]').length === 4);
+    const found = await page.locator('#gallery .caption').evaluateAll(
+      (captions) => captions.map((c) => c.title));
+    assert.deepEqual(found, [crawlUrl, ...pageUrls], 'the start page, then its links in order');
+  }
 
   assert.deepEqual(problems, [], 'no script errors, no blocked resources');
   step('ok');
