@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 packages=(
   # build
   cmake ninja-build ccache g++ clang clang-format pkg-config
+  clang-16 libclang-rt-16-dev  # libFuzzer
   # libraries
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libvips-dev libheif-dev librabbitmq-dev libhiredis-dev libsqlite3-dev

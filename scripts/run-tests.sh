@@ -7,6 +7,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 asan=${2:-build-asan}
+fuzz=${3:-build-fuzz}
 jobs=$(nproc)
 
 status=0
@@ -20,8 +21,8 @@ echo "== API access, egress and thumbnails end to end, RabbitMQ queue (ASan+UBSa
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir "$asan" --output-on-failure -R '^(access_test|egress_test|thumbnail_test|amqp_test)$' --timeout 600 || status=1
 export SHOT_FUZZ_SECONDS=${SHOT_FUZZ_SECONDS:-20}
-echo "== fuzz targets (ASan+UBSan, ${SHOT_FUZZ_SECONDS} s each; crashes in $asan/tests/fuzz/fuzz-crashes) =="
+echo "== fuzz targets (libFuzzer, ASan+UBSan, ${SHOT_FUZZ_SECONDS} s each; crashes in $fuzz/tests/fuzz/fuzz-crashes) =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir "$asan" --output-on-failure -j "$jobs" -L fuzz \
+  ctest --test-dir "$fuzz" --output-on-failure -j "$jobs" -L fuzz \
   --timeout $((SHOT_FUZZ_SECONDS + 120)) || status=1
 exit $status
