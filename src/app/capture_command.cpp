@@ -10,6 +10,8 @@
 #include <set>
 #include <thread>
 
+#include "app/cli.hpp"
+#include "browser/chromium_process.hpp"
 #include "browser/page_pool.hpp"
 #include "capture/capturer.hpp"
 #include "core/log.hpp"
@@ -110,10 +112,13 @@ int run_capture(const CaptureCommand& command) {
     std::cerr << "shot capture: " << thumbnail.error().message << "\n";
     return 2;
   }
-  std::error_code ec;
-  std::filesystem::create_directories(command.out_dir, ec);
-  if (ec) {
-    std::cerr << "shot capture: cannot create " << command.out_dir << ": " << ec.message() << "\n";
+  if (auto ok = check_writable_dir(command.out_dir, "--out"); !ok) {
+    std::cerr << "shot capture: " << ok.error().message << "\n";
+    return 2;
+  }
+  auto chromium = browser::find_chromium(command.chromium);
+  if (!chromium) {
+    std::cerr << "shot capture: " << chromium.error().message << "\n";
     return 2;
   }
 
@@ -122,7 +127,7 @@ int run_capture(const CaptureCommand& command) {
   int cores = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
   pool_options.tabs =
       std::min<int>(command.tabs > 0 ? command.tabs : cores, static_cast<int>(urls->size()));
-  pool_options.chromium.executable = command.chromium;
+  pool_options.chromium.executable = *chromium;
   pool_options.chromium.window_width = options->width;
   pool_options.chromium.window_height = options->height;
   browser::PagePool pool(io.get_executor(), pool_options);

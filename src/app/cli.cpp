@@ -1,6 +1,9 @@
 #include "app/cli.hpp"
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <map>
 
@@ -11,9 +14,28 @@
 #include "app/submit_command.hpp"
 #include "browser/chromium_process.hpp"
 #include "capture/options.hpp"
+#include "core/id.hpp"
 #include "core/log.hpp"
+#include "http/api_routes.hpp"
 
 namespace shot::app {
+
+Result<void> check_writable_dir(const std::string& dir, std::string_view flag) {
+  std::string what = std::string(flag) + " " + dir;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return fail(Errc::unavailable, "cannot create " + what + ": " + ec.message());
+  if (!std::filesystem::is_directory(dir, ec))
+    return fail(Errc::unavailable, what + " is not a directory");
+  auto probe = std::filesystem::path(dir) / (".write-test-" + new_id());
+  if (FILE* f = std::fopen(probe.c_str(), "w")) {
+    std::fclose(f);
+    std::filesystem::remove(probe, ec);
+    return {};
+  }
+  return fail(Errc::unavailable, what + " is not writable: " + std::strerror(errno));
+}
+
 namespace {
 
 std::string dashed(std::string_view name) {
@@ -213,6 +235,10 @@ int run_cli(int argc, char** argv) {
       exit_code = 1;
     }
   });
+
+  auto* openapi = app.add_subcommand(
+      "openapi", "Print the OpenAPI document the server gives at GET /openapi.json");
+  openapi->callback([] { std::cout << json::serialize(http::openapi_document()) << "\n"; });
 
   auto* capture = app.add_subcommand("capture", "Capture URLs to files, without a server");
   CaptureCommand cc;

@@ -7,9 +7,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <thread>
 
+#include "app/cli.hpp"
 #include "browser/page_pool.hpp"
 #include "capture/capturer.hpp"
 #include "core/id.hpp"
@@ -45,18 +47,13 @@ int fatal(NodeRole role, const std::string& what) {
   return 2;
 }
 
-// The data directory must exist and take writes; say so in one line if not.
-Result<void> check_data_dir(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return fail(Errc::unavailable, "cannot create --data-dir " + dir + ": " + ec.message());
-  auto probe = std::filesystem::path(dir) / (".write-test-" + new_id());
-  if (FILE* f = std::fopen(probe.c_str(), "w")) {
-    std::fclose(f);
-    std::filesystem::remove(probe, ec);
-    return {};
-  }
-  return fail(Errc::unavailable, "--data-dir " + dir + " is not writable");
+http::MetricFamily labelled(std::string name, std::string help, std::string type,
+                            const std::string& label,
+                            const std::map<std::string, std::int64_t>& values) {
+  http::MetricFamily f{std::move(name), std::move(help), std::move(type), {}};
+  for (auto& [value, n] : values)
+    f.samples.emplace_back(label + "=\"" + value + "\"", static_cast<double>(n));
+  return f;
 }
 
 // The families of the parts this node runs: an API node has no browser,
@@ -69,12 +66,45 @@ std::vector<http::MetricFamily> application_metrics(const service::JobService& j
                                                     const Result<std::size_t>& depth) {
   auto s = jobs.stats();
   std::vector<http::MetricFamily> out;
-  http::MetricFamily captures{"shot_captures_total", "Captures by outcome.", "counter", {}};
-  captures.samples.emplace_back("outcome=\"ok\"",
-                                static_cast<double>(s.captures - s.capture_failures));
+  // The usual outcomes are always there (0 until they happen), rarer ones once seen.
+  std::map<std::string, std::int64_t> outcomes = {
+      {"timeout", 0}, {"navigation_failed", 0}, {"browser_crashed", 0}, {"blocked", 0}};
   for (auto& [code, n] : s.failures_by_code)
-    captures.samples.emplace_back("outcome=\"" + code + "\"", static_cast<double>(n));
-  out.push_back(std::move(captures));
+    outcomes[code] = n;
+  outcomes["ok"] = s.captures - s.capture_failures;
+  out.push_back(
+      labelled("shot_captures_total", "Captures by outcome.", "counter", "outcome", outcomes));
+  std::map<std::string, std::int64_t> job_states = {
+      {"submitted", s.jobs_submitted}, {"succeeded", 0}, {"partial", 0}, {"failed", 0}};
+  for (auto& [state, n] : s.jobs_finished)
+    job_states[state] = n;
+  out.push_back(labelled("shot_jobs_total",
+                         "Jobs this node accepted (submitted) and jobs that ended here, by state.",
+                         "counter", "state", job_states));
+  std::map<std::string, std::int64_t> items = {{"succeeded", 0}, {"failed", 0}, {"retried", 0}};
+  for (auto& [state, n] : s.items_finished)
+    items[state] = n;
+  out.push_back(
+      labelled("shot_items_total",
+               "Items this node finished by state, and attempts it queued again (retried).",
+               "counter", "state", items));
+  out.push_back({"shot_items_running",
+                 "Items being worked on now.",
+                 "gauge",
+                 {{"", static_cast<double>(s.items_running)}}});
+  http::MetricFamily phases{"shot_capture_phase_seconds",
+                            "Where a capture's time goes: queue_wait (item created to started), "
+                            "acquire, navigate, wait, act, capture, decode, store.",
+                            "histogram",
+                            {}};
+  for (auto* phase :
+       {"queue_wait", "acquire", "navigate", "wait", "act", "capture", "decode", "store"}) {
+    auto it = s.phases.find(phase);
+    auto h = it == s.phases.end() ? service::PhaseHistogram{} : it->second;
+    http::add_histogram(phases, "phase=\"" + std::string(phase) + "\"",
+                        service::PhaseHistogram::kBounds, h.counts, h.sum, h.count);
+  }
+  out.push_back(std::move(phases));
   out.push_back({"shot_cache_total",
                  "Pictures served from the cache, captured, or shared with a running capture.",
                  "counter",
@@ -142,7 +172,8 @@ int run_node(const ServeConfig& config, NodeRole role) {
   const bool captures = role != NodeRole::api;
   log::setup(config.log_format == "json" ? log::Format::json : log::Format::text);
   if (config.store.empty() || config.blobs.empty())
-    if (auto ok = check_data_dir(config.data_dir); !ok) return fatal(role, ok.error().message);
+    if (auto ok = check_writable_dir(config.data_dir, "--data-dir"); !ok)
+      return fatal(role, ok.error().message);
   std::string chromium;
   if (captures) {
     auto found = browser::find_chromium(config.chromium);

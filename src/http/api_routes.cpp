@@ -109,7 +109,7 @@ Task<Response> picture_response(JobService& jobs, std::string blob_key, std::str
 
 namespace {
 
-// Idempotency-Key and owner from the request; a problem when the key is bad.
+// Idempotency-Key, owner and request id from the request; a problem when the key is bad.
 std::optional<Response> identify(const Request& req, service::SubmitRequest& submit) {
   if (auto key = req.header("Idempotency-Key")) {
     if (key->size() > 200)
@@ -118,6 +118,7 @@ std::optional<Response> identify(const Request& req, service::SubmitRequest& sub
     submit.request_hash = sha256_hex(req.body);
   }
   submit.owner = req.principal;
+  submit.request_id = req.request_id;
   return std::nullopt;
 }
 

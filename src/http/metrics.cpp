@@ -29,6 +29,23 @@ std::string label_value(std::string_view v) {
 
 }  // namespace
 
+void add_histogram(MetricFamily& f, const std::string& labels, std::span<const double> bounds,
+                   std::span<const std::uint64_t> counts, double sum, std::uint64_t count,
+                   double scale) {
+  std::string sep = labels.empty() ? "" : labels + ",";
+  std::string braces = labels.empty() ? "" : "{" + labels + "}";
+  double cumulative = 0;
+  for (std::size_t i = 0; i < bounds.size(); ++i) {
+    cumulative += static_cast<double>(counts[i]);
+    f.samples.emplace_back("_bucket{" + sep + "le=\"" + number(bounds[i] * scale) + "\"}",
+                           cumulative);
+  }
+  cumulative += static_cast<double>(counts[bounds.size()]);
+  f.samples.emplace_back("_bucket{" + sep + "le=\"+Inf\"}", cumulative);
+  f.samples.emplace_back("_sum" + braces, sum * scale);
+  f.samples.emplace_back("_count" + braces, static_cast<double>(count));
+}
+
 std::string render_prometheus(const std::vector<MetricFamily>& families) {
   std::string out;
   for (auto& f : families) {
@@ -63,16 +80,8 @@ std::vector<MetricFamily> server_metrics(const ServerStats& stats) {
 
   MetricFamily latency{
       "shot_http_request_duration_seconds", "HTTP request latency.", "histogram", {}};
-  double cumulative = 0;
-  for (std::size_t i = 0; i < stats.latency.kBoundsMs.size(); ++i) {
-    cumulative += static_cast<double>(stats.latency.counts[i]);
-    latency.samples.emplace_back(
-        "_bucket{le=\"" + number(stats.latency.kBoundsMs[i] / 1000) + "\"}", cumulative);
-  }
-  cumulative += static_cast<double>(stats.latency.counts.back());
-  latency.samples.emplace_back("_bucket{le=\"+Inf\"}", cumulative);
-  latency.samples.emplace_back("_sum", stats.latency.sum_ms / 1000);
-  latency.samples.emplace_back("_count", static_cast<double>(stats.latency.count));
+  add_histogram(latency, "", stats.latency.kBoundsMs, stats.latency.counts, stats.latency.sum_ms,
+                stats.latency.count, 1.0 / 1000);
   out.push_back(std::move(latency));
 
   out.push_back({"shot_http_connections_open",

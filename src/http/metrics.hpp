@@ -2,7 +2,9 @@
 // GET /metrics in the Prometheus text format: the server's own counters plus
 // whatever families the application adds (queue, captures, browser, ...).
 
+#include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,13 @@ struct MetricFamily {
   // Label set as written between braces (`state="ok"`, or empty) and value.
   std::vector<std::pair<std::string, double>> samples;
 };
+
+// Adds one histogram's samples to `f` (type histogram): `labels` (`phase="x"`
+// or empty), bucket upper bounds times `scale` as `le`, per-bucket counts (not
+// cumulative; the last one above every bound), sum (times `scale`) and count.
+void add_histogram(MetricFamily& f, const std::string& labels, std::span<const double> bounds,
+                   std::span<const std::uint64_t> counts, double sum, std::uint64_t count,
+                   double scale = 1);
 
 std::string render_prometheus(const std::vector<MetricFamily>& families);
 

@@ -178,6 +178,9 @@ json::object openapi_document() {
   add("/healthz", "get", op("Alive", "200 OK"));
   add("/readyz", "get", op("Ready: browser, store, queue and blobs reachable", "200 OK"));
   add("/openapi.json", "get", op("This description", "200 OK"));
+  add("/metrics", "get", op("Prometheus text format (docs/operations.md)", "200 text/plain"));
+  add("/", "get",
+      op("The web page: submit URLs, watch progress, see the pictures", "200 text/html"));
   add("/screenshot", "post", op("Seed route: {urls} → the job id as text/plain", "200 OK"));
   add("/screenshot/{id}", "get", op("Seed route: {url: base64 PNG} when done", "200 OK"));
   add("/isalive", "get", op("Seed route: {status: idle|in_progress, message}", "200 OK"));

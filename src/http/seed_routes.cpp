@@ -25,6 +25,7 @@ Task<Response> seed_submit(ApiContext& ctx, Request& req) {
       co_return problem(400, "Bad Request", "urls must be a list of URLs", "urls");
     submit.urls.emplace_back(u.get_string());
   }
+  submit.request_id = req.request_id;
   auto done = co_await ctx.jobs.submit(std::move(submit));
   if (!done) co_return problem_from(done.error());
   co_return text_response(200, done->job.id);

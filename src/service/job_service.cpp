@@ -60,6 +60,13 @@ struct JobService::Inflight {
   }
 };
 
+void PhaseHistogram::observe(double seconds) {
+  auto at = std::lower_bound(kBounds.begin(), kBounds.end(), seconds);
+  ++counts[static_cast<std::size_t>(at - kBounds.begin())];
+  sum += seconds;
+  ++count;
+}
+
 JobService::JobService(Executor executor, asio::thread_pool& blocking, JobStore& store,
                        BlobStore& blobs, Queue& queue, CaptureFn capture,
                        notify::Notifier* notifier, ServiceOptions options, UrlCheck url_check)
@@ -135,6 +142,7 @@ Task<Result<Submitted>> JobService::submit(SubmitRequest req) {
   settings["options"] = req.options;
   settings["cache_ttl_s"] = ttl;
   settings["fresh"] = req.fresh;
+  if (!req.request_id.empty()) settings["request_id"] = req.request_id;
   job.options_json = json::serialize(settings);
   job.callback_url = req.callback_url;
   job.idempotency_key = req.idempotency_key;
@@ -168,6 +176,7 @@ Task<Result<Submitted>> JobService::submit(SubmitRequest req) {
     }
   }
   job.items.clear();
+  ++stats_.jobs_submitted;
   co_return Submitted{std::move(job), false};
 }
 
@@ -259,6 +268,15 @@ Task<Result<Picture>> JobService::produce(const std::string& url, const json::ob
       ++stats_.failures_by_code[std::string(to_string(shot.error().code))];
       out = fail(shot.error());
     } else {
+      const auto& t = shot->timings;
+      const std::array<std::pair<const char*, double>, 6> phases = {{{"acquire", t.acquire_ms},
+                                                                     {"navigate", t.navigate_ms},
+                                                                     {"wait", t.wait_ms},
+                                                                     {"act", t.act_ms},
+                                                                     {"capture", t.capture_ms},
+                                                                     {"decode", t.decode_ms}}};
+      for (auto& [phase, ms] : phases)
+        stats_.phases[phase].observe(ms / 1000);
       Picture p;
       p.blob_key = blob_key + "." + std::string(capture::file_extension(shot->format));
       p.content_type = capture::mime_type(shot->format);
@@ -292,6 +310,8 @@ Task<Result<Picture>> JobService::produce(const std::string& url, const json::ob
                               p.facts_json, now_ms() + cache_ttl_s * 1000LL});
         return {};
       });
+      if (auto* t = json_object(facts, "timings"); t && t->contains("store_ms"))
+        stats_.phases["store"].observe(json_double(*t, "store_ms") / 1000);
       if (stored)
         out = std::move(p);
       else
@@ -374,6 +394,12 @@ Task<void> JobService::run_item(std::string job_id, int index, int attempt, Deli
     co_return;
   }
   Item item = std::move(*started);
+  stats_.phases["queue_wait"].observe(static_cast<double>(now_ms() - item.created_ms) / 1000);
+  struct Running {
+    int& n;
+    explicit Running(int& count) : n(count) { ++n; }
+    ~Running() { --n; }
+  } running(stats_.items_running);
   auto job = co_await get(job_id, false);
   if (!job) {
     co_await blocking([&] { return delivery.nack(true, backoff(attempt)); });
@@ -383,11 +409,15 @@ Task<void> JobService::run_item(std::string job_id, int index, int attempt, Deli
   json::object options;
   int ttl = 0;
   bool fresh = false;
+  std::string request_id = "-";
   if (settings && settings->is_object()) {
     if (auto* o = json_object(settings->as_object(), "options")) options = *o;
     ttl = static_cast<int>(json_int(settings->as_object(), "cache_ttl_s"));
     fresh = json_bool(settings->as_object(), "fresh");
+    request_id = std::string(json_string(settings->as_object(), "request_id", "-"));
   }
+  log::info("item {}/{} started (attempt {}): {} request {}", job_id, index, item.attempts,
+            item.url, request_id);
 
   ItemResult result;
   result.finished_ms = now_ms();
@@ -414,7 +444,9 @@ Task<void> JobService::run_item(std::string job_id, int index, int attempt, Deli
       result.facts_json = picture->facts_json;
       result.cached = picture->cached || picture->coalesced;
     } else if (picture.error().retryable() && item.attempts < options_.delivery_limit) {
-      log::warn("item {}/{} failed ({}); retrying later", job_id, index, picture.error().message);
+      log::warn("item {}/{} failed ({}); retrying later, request {}", job_id, index,
+                picture.error().message, request_id);
+      ++stats_.items_finished["retried"];
       co_await blocking([&] { return store_.requeue_item(job_id, index, now_ms()); });
       co_await blocking([&] { return delivery.nack(true, backoff(attempt)); });
       co_return;
@@ -435,6 +467,10 @@ Task<void> JobService::run_item(std::string job_id, int index, int attempt, Deli
     co_return;
   }
   co_await blocking([&] { return delivery.ack(); });
+  ++stats_.items_finished[std::string(to_string(result.state))];
+  if (finished->job_done) ++stats_.jobs_finished[std::string(to_string(finished->job.state))];
+  log::info("item {}/{} {}{}{} request {}", job_id, index, to_string(result.state),
+            result.error_code.empty() ? "" : ": ", result.error_message, request_id);
   if (finished->job_done) co_await finish_job(*job);
 }
 
@@ -486,6 +522,8 @@ Task<void> JobService::dead_letter_loop() {
       }
       if (finished) {
         log::warn("item {}/{} was dead-lettered: marked failed", job_id, index);
+        ++stats_.items_finished["failed"];
+        if (finished->job_done) ++stats_.jobs_finished[std::string(to_string(finished->job.state))];
         auto job = co_await get(job_id, false);
         if (finished->job_done && job) co_await finish_job(*job);
       }

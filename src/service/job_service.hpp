@@ -4,6 +4,7 @@
 // options), store the picture, finish the item, and ack. Delivery is at
 // least once; blob keys derive from job and item, so a redelivery overwrites.
 
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -47,7 +48,8 @@ struct SubmitRequest {
   std::string idempotency_key;
   std::string request_hash;
   std::string owner;
-  json::object crawl;  // kind crawl: capture::CrawlSpec as JSON (urls = its start page)
+  json::object crawl;      // kind crawl: capture::CrawlSpec as JSON (urls = its start page)
+  std::string request_id;  // the HTTP request's X-Request-Id, carried into the workers' logs
 };
 
 struct Submitted {
@@ -74,8 +76,27 @@ using ItemProducer =
 // Runs once when a job of that kind ends (after the webhook is sent).
 using JobDoneHook = std::function<Task<void>(const Job& job)>;
 
+// Durations in fixed buckets of seconds (not cumulative: the last counts
+// those above every bound; Prometheus output sums them).
+struct PhaseHistogram {
+  static constexpr std::array<double, 14> kBounds = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                                     1,     2.5,  5,     10,   30,  60,   300};
+  std::array<std::uint64_t, kBounds.size() + 1> counts{};
+  double sum = 0;
+  std::uint64_t count = 0;
+
+  void observe(double seconds);
+};
+
 struct ServiceStats {
   std::int64_t captures = 0, capture_failures = 0;
+  // queue_wait (item created → started), the capture's acquire, navigate,
+  // wait, act, capture, decode, and store (hashing and writing the picture).
+  std::map<std::string, PhaseHistogram> phases;
+  std::int64_t jobs_submitted = 0;
+  std::map<std::string, std::int64_t> jobs_finished;   // by final state
+  std::map<std::string, std::int64_t> items_finished;  // succeeded, failed, retried
+  int items_running = 0;
   std::map<std::string, std::int64_t> failures_by_code;  // timeout, navigation_failed, ...
   std::int64_t cache_hits = 0, cache_misses = 0, coalesced = 0;
   int busy = 0;

@@ -4,7 +4,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "core/deadline.hpp"
@@ -37,6 +41,21 @@ ServeProcess::ServeProcess(std::vector<std::string> extra_args, std::string data
 ServeProcess::~ServeProcess() {
   if (pid_ > 0) kill9_and_wait();
   if (own_dir_) std::filesystem::remove_all(data_dir_);
+  if (!log_path_.empty()) std::filesystem::remove(log_path_);
+}
+
+void ServeProcess::keep_log() {
+  char tmpl[] = "/tmp/shot-serve-log-XXXXXX";
+  int fd = ::mkstemp(tmpl);
+  if (fd >= 0) ::close(fd);
+  log_path_ = tmpl;
+}
+
+std::string ServeProcess::log() const {
+  std::ifstream in(log_path_);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 
 bool ServeProcess::start() {
@@ -47,6 +66,10 @@ bool ServeProcess::start() {
     argv.push_back(a);
   pid_ = ::fork();
   if (pid_ == 0) {
+    if (!log_path_.empty()) {
+      int fd = ::open(log_path_.c_str(), O_WRONLY | O_APPEND);
+      if (fd >= 0) ::dup2(fd, 2);
+    }
     std::vector<char*> c;
     for (auto& a : argv)
       c.push_back(a.data());

@@ -30,7 +30,11 @@ class ServeProcess {
                         std::string command = "serve");
   ~ServeProcess();
 
-  bool start();  // waits until /healthz answers
+  // Before start(): the process's stderr goes to a file that log() reads
+  // (otherwise it is the test's own stderr).
+  void keep_log();
+  std::string log() const;  // what the process has logged so far
+  bool start();             // waits until /healthz answers
   void sigterm_and_wait();
   void kill9_and_wait();
   bool running() const { return pid_ > 0; }
@@ -55,6 +59,7 @@ class ServeProcess {
   std::string command_;
   std::string data_dir_;
   bool own_dir_ = false;
+  std::string log_path_;
   int port_ = 0;
   pid_t pid_ = -1;
 };

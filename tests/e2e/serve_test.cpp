@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "core/base64.hpp"
@@ -185,6 +186,70 @@ TEST_F(ServeTest, SigtermFinishesRunningCaptures) {
   auto job = again.get("/v1/jobs/" + id).json();
   EXPECT_EQ(json_string(job, "state"), "succeeded") << json::serialize(job);
   EXPECT_EQ(pages_.hits("/slow/2000"), 1);  // done before the stop, not again after
+}
+
+// With --log-format json every line is a JSON object, and the request id a
+// client sends with a job is answered back and found in the workers' lines;
+// /metrics shows the job, its item and the capture's phases.
+TEST_F(ServeTest, OneJobInJsonLogsWithItsRequestIdAndInMetrics) {
+  ServeProcess shot(args({"--log-format", "json"}));
+  shot.keep_log();
+  ASSERT_TRUE(shot.start());
+  auto created = shot.post("/v1/jobs", R"({"urls":[")" + pages_.url("/c/123456") + R"("]})",
+                           {{"X-Request-Id", "abc-123"}});
+  ASSERT_EQ(created.status, 202) << created.body;
+  EXPECT_EQ(created.header("x-request-id"), "abc-123");
+  auto job = shot.wait_job(std::string(json_string(created.json(), "id")));
+  ASSERT_EQ(json_string(job, "state"), "succeeded") << json::serialize(job);
+  // Other answers carry an id too: a generated one when none or a bad one is given.
+  auto status = shot.get("/healthz");
+  EXPECT_FALSE(status.header("x-request-id").empty());
+  auto odd = shot.get("/healthz", {{"X-Request-Id", "no spaces/allowed"}});
+  EXPECT_NE(odd.header("x-request-id"), "no spaces/allowed");
+  EXPECT_FALSE(odd.header("x-request-id").empty());
+
+  // The item's last line is written just after the item is stored as finished.
+  std::vector<std::string> with_id;
+  for (int tries = 0; tries < 50; ++tries) {
+    with_id.clear();
+    auto log = shot.log();
+    std::istringstream lines(log.substr(0, log.rfind('\n') + 1));  // whole lines only
+    for (std::string line; std::getline(lines, line);) {
+      auto v = parse_json(line);
+      ASSERT_TRUE(v && v->is_object()) << "not a JSON line: " << line;
+      auto msg = std::string(json_string(v->as_object(), "msg"));
+      if (msg.find("abc-123") != std::string::npos) with_id.push_back(msg);
+    }
+    if (with_id.size() >= 2) break;
+    std::this_thread::sleep_for(Millis(100));
+  }
+  ASSERT_EQ(with_id.size(), 2u) << shot.log();
+  EXPECT_NE(with_id[0].find("started"), std::string::npos) << with_id[0];
+  EXPECT_NE(with_id[1].find("succeeded"), std::string::npos) << with_id[1];
+
+  // The same capture in /metrics: its phases timed, its job and item counted.
+  auto metrics = shot.get("/metrics").body;
+  auto sample = [&](const std::string& series) {
+    auto at = metrics.find("\n" + series + " ");
+    return at == std::string::npos ? -1.0 : std::stod(metrics.substr(at + series.size() + 2));
+  };
+  for (auto* phase : {"queue_wait", "acquire", "navigate", "wait", "capture", "store"}) {
+    std::string p = std::string("phase=\"") + phase + "\"";
+    EXPECT_EQ(sample("shot_capture_phase_seconds_count{" + p + "}"), 1) << phase << metrics;
+    EXPECT_EQ(sample("shot_capture_phase_seconds_bucket{" + p + ",le=\"+Inf\"}"), 1) << phase;
+    EXPECT_GE(sample("shot_capture_phase_seconds_sum{" + p + "}"), 0) << phase;
+    EXPECT_LT(sample("shot_capture_phase_seconds_sum{" + p + "}"), 60) << phase;
+  }
+  EXPECT_GT(sample("shot_capture_phase_seconds_sum{phase=\"navigate\"}"), 0);
+  EXPECT_EQ(sample("shot_jobs_total{state=\"submitted\"}"), 1) << metrics;
+  EXPECT_EQ(sample("shot_jobs_total{state=\"succeeded\"}"), 1);
+  EXPECT_EQ(sample("shot_items_total{state=\"succeeded\"}"), 1);
+  EXPECT_EQ(sample("shot_items_total{state=\"failed\"}"), 0);
+  EXPECT_EQ(sample("shot_items_running"), 0);
+  EXPECT_EQ(sample("shot_captures_total{outcome=\"ok\"}"), 1);
+  EXPECT_EQ(sample("shot_captures_total{outcome=\"blocked\"}"), 0);
+  EXPECT_EQ(sample("shot_webhooks_total{outcome=\"delivered\"}"), 0);
+  EXPECT_EQ(sample("shot_queue_depth"), 0);
 }
 
 TEST_F(ServeTest, CacheHitDoesNotTouchChromium) {
