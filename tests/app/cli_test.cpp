@@ -71,12 +71,13 @@ TEST_F(CliTest, HelpListsTheCommands) {
   auto r = run({"--help"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   for (auto* command :
-       {"serve", "api", "worker", "capture", "submit", "keys", "version", "openapi"})
+       {"serve", "api", "worker", "capture", "crawl", "submit", "keys", "version", "openapi"})
     EXPECT_NE(r.out.find(std::string("  ") + command), std::string::npos) << command << r.out;
 }
 
 TEST_F(CliTest, EveryCommandHelpsAndEveryFlagIsDescribed) {
-  for (auto* command : {"serve", "api", "worker", "capture", "submit", "version", "openapi"}) {
+  for (auto* command :
+       {"serve", "api", "worker", "capture", "crawl", "submit", "version", "openapi"}) {
     auto r = run({command, "--help"});
     EXPECT_EQ(r.exit_code, 0) << command << r.err;
     // CLI11 writes a flag's description from column 30 of its line, or on

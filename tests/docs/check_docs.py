@@ -3,7 +3,8 @@
 
 api.md: every path+method of `shot openapi` (the document GET /openapi.json
 serves) has a heading `### METHOD /path`, and every such heading is in it.
-configuration.md: every --flag that `shot serve|api|worker|capture --help`
+configuration.md: every --flag and SHOT_ variable that
+`shot serve|api|worker|capture|crawl|submit --help`
 prints appears in it.
 """
 import json
@@ -25,7 +26,7 @@ def main(shot, docs):
         problems.append(f"api.md documents '{m} {p}', which /openapi.json does not have")
 
     config = open(f"{docs}/configuration.md", encoding="utf-8").read()
-    for command in ("serve", "api", "worker", "capture", "submit"):
+    for command in ("serve", "api", "worker", "capture", "crawl", "submit"):
         out = subprocess.run([shot, command, "--help"], check=True, capture_output=True,
                              text=True).stdout
         for flag in sorted(set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", out))):
