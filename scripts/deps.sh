@@ -14,6 +14,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # the browser and the fonts pages expect
   chromium fonts-liberation fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
+  webext-ublock-origin-chromium  # block_ads: uBlock Origin's filter lists
   # test peers
   rabbitmq-server redis-server python3
   # benchmarks (bench/)

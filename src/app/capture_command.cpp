@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "app/cli.hpp"
+#include "app/picture_tools.hpp"
 #include "browser/chromium_process.hpp"
 #include "browser/page_pool.hpp"
 #include "capture/capturer.hpp"
@@ -131,7 +132,9 @@ int run_capture(const CaptureCommand& command) {
   pool_options.chromium.window_width = options->width;
   pool_options.chromium.window_height = options->height;
   browser::PagePool pool(io.get_executor(), pool_options);
-  capture::Capturer capturer(pool);
+  asio::thread_pool blocking(2);
+  VipsPictureTools picture_tools(blocking);  // joins the tiles of very tall pages
+  capture::Capturer capturer(pool, &picture_tools);
 
   // Distinct file names, in the order the URLs were given.
   std::vector<std::string> files;

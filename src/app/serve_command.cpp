@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "app/cli.hpp"
+#include "app/picture_tools.hpp"
 #include "browser/page_pool.hpp"
 #include "capture/capturer.hpp"
 #include "core/id.hpp"
@@ -212,6 +213,7 @@ int run_node(const ServeConfig& config, NodeRole role) {
 
   asio::io_context io(1);
   asio::thread_pool blocking(4);
+  VipsPictureTools picture_tools(blocking);  // joins the tiles of very tall pages
   std::optional<net::EgressProxy> egress_proxy;
   std::optional<browser::PagePool> pool;
   std::optional<capture::Capturer> capturer;
@@ -226,7 +228,7 @@ int run_node(const ServeConfig& config, NodeRole role) {
     if (auto started = egress_proxy->start(); !started) return fatal(role, started.error().message);
     pool_options.chromium.proxy_server = egress_proxy->url();
     pool.emplace(io.get_executor(), pool_options);
-    capturer.emplace(*pool);
+    capturer.emplace(*pool, &picture_tools);
     capturer->set_limits(
         {.max_bytes = config.max_page_bytes, .max_requests = config.max_page_requests});
     notifier.emplace(io.get_executor(), blocking, net::make_curl_http_client(*policy),

@@ -6,9 +6,11 @@
 #include <cmath>
 #include <unordered_set>
 
+#include "capture/clutter.hpp"
 #include "capture/image_size.hpp"
 #include "capture/readiness.hpp"
 #include "capture/run.hpp"
+#include "capture/verdict.hpp"
 #include "cdp/params.hpp"
 #include "core/base64.hpp"
 #include "core/log.hpp"
@@ -114,10 +116,11 @@ Task<Result<void>> emulate(Run& run) {
   }
 
   // Requests are intercepted only when something needs deciding: blocked
-  // resource types, or credentials for an auth challenge.
-  if (!o.block_resources.empty() || o.basic_auth) {
+  // resource types, ads and trackers, or credentials for an auth challenge.
+  if (o.block_cookie_banners || o.block_ads) replies.push_back(install_clutter_css(run));
+  if (!o.block_resources.empty() || o.basic_auth || o.block_ads) {
     json::array patterns;
-    if (o.basic_auth) {
+    if (o.basic_auth || o.block_ads) {
       patterns.push_back(json::value(Params()("urlPattern", "*")));
     } else {
       for (auto& t : o.block_resources)
@@ -127,11 +130,18 @@ Task<Result<void>> emulate(Run& run) {
     for (auto& t : o.block_resources)
       blocked.insert(resource_type_cdp(t));
     std::weak_ptr<cdp::Session> weak = s.shared_from_this();
-    run.listen("Fetch.requestPaused", [weak, blocked](const json::object& p) {
+    run.listen("Fetch.requestPaused", [&run, weak, blocked](const json::object& p) {
       auto session = weak.lock();
       if (!session) return;
       std::string id(json_string(p, "requestId"));
-      if (blocked.contains(std::string(json_string(p, "resourceType"))))
+      std::string type(json_string(p, "resourceType"));
+      bool refuse = blocked.contains(type);
+      // Never the page itself: only what it pulls in.
+      if (!refuse && run.o.block_ads &&
+          !(type == "Document" && json_string(p, "frameId") == run.target_id))
+        if (auto* request = json_object(p, "request"))
+          refuse = is_ad_url(json_string(*request, "url")) && ++run.ads_blocked;
+      if (refuse)
         session->send("Fetch.failRequest",
                       Params()("requestId", id)("errorReason", "BlockedByClient"));
       else
@@ -251,6 +261,7 @@ std::string act_script(const CaptureOptions& o) {
   if (!o.click_selector.empty())
     js += "  { const e = document.querySelector(" + js_string(o.click_selector) +
           "); if (!e) return 'click_selector matched no element'; e.click(); }\n";
+  if (o.block_cookie_banners) js += "  {" + dismiss_banners_script() + "  }\n";
   if (!o.js.empty()) js += "  await (async () => { " + o.js + "\n  })();\n";
   js +=
       "  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));\n"
@@ -260,8 +271,9 @@ std::string act_script(const CaptureOptions& o) {
 
 Task<Result<void>> act(Run& run) {
   auto& o = run.o;
-  bool anything = o.scroll_to_bottom || !o.css.empty() || !o.hide_selectors.empty() ||
-                  !o.remove_selectors.empty() || !o.click_selector.empty() || !o.js.empty();
+  bool anything = o.scroll_to_bottom || o.block_cookie_banners || !o.css.empty() ||
+                  !o.hide_selectors.empty() || !o.remove_selectors.empty() ||
+                  !o.click_selector.empty() || !o.js.empty();
   if (!anything) co_return Result<void>{};
   auto start = Clock::now();
   auto r = co_await evaluate(run, act_script(o));
@@ -294,23 +306,71 @@ Task<Result<void>> facts(Run& run) {
       for (auto& l : list->get_array())
         if (l.is_string()) run.result.facts.links.emplace_back(l.get_string());
   }
+  if (run.o.block_ads) run.result.trace["ads_blocked"] = run.ads_blocked;
   co_return Result<void>{};
+}
+
+// One PNG-or-other screenshot of `clip` (or the viewport), decoded from base64.
+Task<Result<std::string>> screenshot(Run& run, Format format, const std::optional<Clip>& clip) {
+  Params p;
+  p("format", format == Format::jpeg ? "jpeg" : format == Format::webp ? "webp" : "png");
+  if (format != Format::png) p("quality", run.o.quality);
+  p("fromSurface", true);
+  if (clip) {
+    p("clip", Params()("x", clip->x)("y", clip->y)("width", clip->width)("height", clip->height)(
+                  "scale", 1));
+    p("captureBeyondViewport", true);
+  } else {
+    p("captureBeyondViewport", false);
+  }
+  auto shot = co_await run.session.call("Page.captureScreenshot", std::move(p), run.deadline);
+  if (!shot) co_return fail(shot.error());
+  auto decode_start = Clock::now();
+  auto bytes = base64_decode(json_string(*shot, "data"));
+  run.result.timings.decode_ms += elapsed_ms(decode_start);
+  if (!bytes || bytes->empty()) co_return fail(Errc::internal, "Chromium returned no image data");
+  co_return std::move(*bytes);
+}
+
+// After the first tile, fixed and sticky elements would be painted again in
+// every tile: they are taken out of the picture (they stay in the first).
+constexpr std::string_view kUnpinScript = R"JS((() => {
+  let n = 0;
+  for (const e of document.querySelectorAll('body *')) {
+    const p = getComputedStyle(e).position;
+    if (p === 'fixed' || p === 'sticky') { e.style.setProperty('visibility', 'hidden', 'important'); n++; }
+  }
+  return n;
+})())JS";
+
+// A page taller than Chromium's texture limit: tiles, joined by the caller's tools.
+Task<Result<std::string>> shoot_tiles(Run& run, double height, double tile) {
+  std::vector<std::string> tiles;
+  for (double y = 0; y < height; y += tile) {
+    if (y > 0 && tiles.size() == 1)
+      if (auto r = co_await evaluate(run, std::string(kUnpinScript)); r && r->is_number())
+        run.result.trace["tiles_unpinned"] = r->to_number<double>();
+    auto t = co_await screenshot(
+        run, Format::png, Clip{0, y, static_cast<double>(run.o.width), std::min(tile, height - y)});
+    if (!t) co_return fail(t.error());
+    tiles.push_back(std::move(*t));
+  }
+  run.result.tiles = static_cast<int>(tiles.size());
+  auto joined = co_await run.tools->stitch(std::move(tiles), run.o.format, run.o.quality);
+  if (!joined) co_return fail(joined.error().code, "joining the tiles: " + joined.error().message);
+  co_return std::move(*joined);
 }
 
 Task<Result<void>> shoot(Run& run) {
   auto start = Clock::now();
   auto& o = run.o;
   auto& s = run.session;
-  std::string data;
+  Result<std::string> bytes = fail(Errc::internal, "no picture taken");
   if (o.format == Format::pdf) {
     auto pdf = co_await s.call("Page.printToPDF", Params()("printBackground", true), run.deadline);
     if (!pdf) co_return fail(pdf.error());
-    data = json_string(*pdf, "data");
+    bytes = base64_decode(json_string(*pdf, "data")).value_or(std::string());
   } else {
-    Params p;
-    p("format", o.format == Format::jpeg ? "jpeg" : o.format == Format::webp ? "webp" : "png");
-    if (o.format != Format::png) p("quality", o.quality);
-    p("fromSurface", true);
     std::optional<Clip> clip = o.clip;
     if (!o.selector.empty()) {
       auto rect = co_await evaluate(
@@ -330,37 +390,50 @@ Task<Result<void>> shoot(Run& run) {
                        "selector matched an element with no size: " + o.selector,
                        "options.selector");
     }
+    double tiled_height = 0, tile = 0;
     if (o.full_page) {
       auto metrics = co_await s.call("Page.getLayoutMetrics", json::object(), run.deadline);
       if (!metrics) co_return fail(metrics.error());
       double content_height = o.height;
       if (auto* size = json_object(*metrics, "cssContentSize"))
         content_height = std::max(content_height, json_double(*size, "height"));
-      double limit =
-          std::min<double>(o.max_height, std::floor(kMaxCapturePixels / o.device_scale_factor));
+      tile = std::floor(kMaxCapturePixels / o.device_scale_factor);
+      double limit = o.max_height;
+      // WebP cannot be taller than 16,383 px; without tools there is one tile.
+      if (o.format == Format::webp)
+        limit = std::min(limit, std::floor(16383 / o.device_scale_factor));
+      if (!run.tools) limit = std::min(limit, tile);
       run.result.truncated = content_height > limit;
-      clip = Clip{0, 0, static_cast<double>(o.width), std::min(content_height, limit)};
+      double height = std::min(content_height, limit);
+      clip = Clip{0, 0, static_cast<double>(o.width), height};
+      if (height > tile) tiled_height = height;
     }
-    if (clip) {
-      p("clip", Params()("x", clip->x)("y", clip->y)("width", clip->width)("height", clip->height)(
-                    "scale", 1));
-      p("captureBeyondViewport", true);
-    } else {
-      p("captureBeyondViewport", false);
-    }
-    auto shot = co_await s.call("Page.captureScreenshot", std::move(p), run.deadline);
-    if (!shot) co_return fail(shot.error());
-    data = json_string(*shot, "data");
+    if (clip) run.area = *clip;
+    if (tiled_height > 0)
+      bytes = co_await shoot_tiles(run, tiled_height, tile);
+    else
+      bytes = co_await screenshot(run, o.format, clip);
   }
-  auto decode_start = Clock::now();
-  auto bytes = base64_decode(data);
-  if (!bytes || bytes->empty()) co_return fail(Errc::internal, "Chromium returned no image data");
+  if (!bytes) co_return fail(bytes.error());
+  if (bytes->empty()) co_return fail(Errc::internal, "Chromium returned no image data");
   run.result.bytes = std::move(*bytes);
   run.result.format = o.format;
   if (auto size = image_size(run.result.bytes))
     std::tie(run.result.width, run.result.height) = *size;
-  run.result.timings.decode_ms = elapsed_ms(decode_start);
   run.result.timings.capture_ms = elapsed_ms(start);
+  co_return Result<void>{};
+}
+
+// The verdict, and a failure when the caller asked not to get such pictures.
+Task<Result<void>> verdict(Run& run) {
+  if (auto r = co_await judge(run, run.area); !r) co_return r;
+  auto& facts = run.result.facts;
+  auto name = std::string(to_string(facts.verdict));
+  if (facts.verdict != Verdict::ok && std::ranges::find(run.o.fail_on, name) != run.o.fail_on.end())
+    co_return fail(
+        Errc::unwanted_page,
+        "the picture is " + name + " (" + facts.verdict_reason + ") and fail_on refuses it",
+        "options.fail_on");
   co_return Result<void>{};
 }
 
@@ -372,6 +445,7 @@ constexpr NamedStep kSteps[] = {
     {"emulating the device", emulate},    {"loading the page", navigate},
     {"waiting for the page", wait_ready}, {"acting on the page", act},
     {"reading page facts", facts},        {"capturing", shoot},
+    {"judging the picture", verdict},
 };
 
 }  // namespace
@@ -442,6 +516,7 @@ Task<Result<CaptureResult>> Capturer::capture(std::string url, CaptureOptions op
     }
     auto& page = lease->page();
     Run run{page.session(), page.target_id(), url, options, deadline, tools_, limits_};
+    run.area = Clip{0, 0, static_cast<double>(options.width), static_cast<double>(options.height)};
     run.result.timings.acquire_ms = elapsed_ms(acquired_at);
     std::optional<Error> error;
     for (auto& [name, step] : kSteps) {

@@ -17,6 +17,7 @@ constexpr std::array<std::string_view, 11> kResourceTypes = {
 constexpr std::array<std::string_view, 5> kDevices = {"iphone-15", "pixel-8", "ipad", "desktop-hd",
                                                       "desktop-4k"};
 constexpr std::array<std::string_view, 1> kExtract = {"links"};
+constexpr std::array<std::string_view, 3> kVerdicts = {"blank", "error_page", "challenge"};
 constexpr std::size_t kMaxString = 2048;
 constexpr std::size_t kMaxScript = 64 * 1024;
 constexpr std::size_t kMaxListItems = 64;
@@ -78,6 +79,12 @@ constexpr OptionSpec kSpecs[] = {
      "page content returned with the picture: links (every link's resolved href, after scripts "
      "ran)",
      0, 0, kExtract},
+    {"block_ads", T::boolean, "block ads and trackers (EasyList, EasyPrivacy network rules)"},
+    {"block_cookie_banners", T::boolean,
+     "hide cookie-consent banners and dismiss them (reject where offered)"},
+    {"fail_on", T::string_list,
+     "verdicts that fail the capture (unwanted_page) instead of returning the picture", 0, 0,
+     kVerdicts},
 };
 
 std::string field(std::string_view name) {
@@ -309,6 +316,9 @@ Result<CaptureOptions> parse_options(const json::object& o) {
   if (auto* v = o.if_contains("block_resources")) out.block_resources = strings(*v);
   if (auto* v = o.if_contains("block_urls")) out.block_urls = strings(*v);
   if (auto* v = o.if_contains("extract")) out.extract = strings(*v);
+  if (auto* v = o.if_contains("fail_on")) out.fail_on = strings(*v);
+  out.block_ads = json_bool(o, "block_ads");
+  out.block_cookie_banners = json_bool(o, "block_cookie_banners");
   if (auto r = parse_objects(o, out); !r) return fail(r.error());
 
   if (!out.selector.empty() && out.clip)

@@ -63,6 +63,9 @@ struct CaptureOptions {
   std::vector<std::string> block_resources;  // CDP resource types, lower case
   std::vector<std::string> block_urls;       // patterns with * wildcards
   std::vector<std::string> extract;          // "links": return the page's links
+  std::vector<std::string> fail_on;          // verdicts that fail the capture
+  bool block_ads = false;
+  bool block_cookie_banners = false;
 };
 
 enum class OptionType { integer, number, boolean, string, string_list, enumeration, object };

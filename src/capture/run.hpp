@@ -37,6 +37,9 @@ struct Run {
   std::string over_limit;
   // The document's layout height in CSS pixels, as the last full-page step saw it.
   double content_height = 0;
+  // The area the picture shows, in CSS pixels of the document.
+  Clip area;
+  int ads_blocked = 0;  // requests refused by block_ads
 
   // Listeners this capture added: removed with it, since the session may
   // outlive the capture (closing happens in the background) and they hold `this`.

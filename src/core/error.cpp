@@ -34,6 +34,8 @@ std::string_view to_string(Errc code) {
       return "browser_crashed";
     case Errc::protocol:
       return "protocol";
+    case Errc::unwanted_page:
+      return "unwanted_page";
     case Errc::internal:
       return "internal";
   }

@@ -24,6 +24,7 @@ enum class Errc {
   blocked,            // egress policy refused the address
   browser_crashed,    // Chromium or its renderer died; retryable
   protocol,           // the DevTools Protocol answered an error
+  unwanted_page,      // the picture is one fail_on refuses (blank, error page, challenge)
   internal,           // a bug or an unexpected failure (500)
 };
 

@@ -32,7 +32,7 @@ struct StatusFor {
 };
 
 // The one table from error codes to HTTP statuses.
-constexpr std::array<StatusFor, 16> kStatusTable = {{
+constexpr std::array<StatusFor, 17> kStatusTable = {{
     {Errc::invalid_argument, 400},
     {Errc::unauthorized, 401},
     {Errc::forbidden, 403},
@@ -48,6 +48,7 @@ constexpr std::array<StatusFor, 16> kStatusTable = {{
     {Errc::blocked, 403},
     {Errc::browser_crashed, 503},
     {Errc::protocol, 502},
+    {Errc::unwanted_page, 502},
     {Errc::internal, 500},
 }};
 

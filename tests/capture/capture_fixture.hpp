@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "app/picture_tools.hpp"
 #include "capture/capturer.hpp"
 #include "support/async_test.hpp"
 #include "support/page_server.hpp"
@@ -17,13 +18,18 @@ class CaptureTest : public ::testing::Test {
     browser::PoolOptions o;
     o.tabs = 2;
     pool_ = new browser::PagePool(io_->get_executor(), o);
-    capturer_ = new Capturer(*pool_);
+    blocking_ = new asio::thread_pool(2);
+    tools_ = new app::VipsPictureTools(*blocking_);
+    capturer_ = new Capturer(*pool_, tools_);
   }
   static void TearDownTestSuite() {
     delete capturer_;
     pool_->shutdown();
     io_->run_for(std::chrono::milliseconds(100));
     delete pool_;
+    delete tools_;
+    blocking_->join();
+    delete blocking_;
     delete io_;
   }
 
@@ -47,6 +53,8 @@ class CaptureTest : public ::testing::Test {
   testing::PageServer server_;
   static inline asio::io_context* io_ = nullptr;
   static inline browser::PagePool* pool_ = nullptr;
+  static inline asio::thread_pool* blocking_ = nullptr;
+  static inline app::VipsPictureTools* tools_ = nullptr;  // joins tiles of tall pages
   static inline Capturer* capturer_ = nullptr;
 };
 
