@@ -24,9 +24,8 @@ json::object item_to_json(const Job& job, const Item& item) {
   if (!item.facts_json.empty()) {
     if (auto facts = parse_json(item.facts_json); facts && facts->is_object()) {
       auto& f = facts->as_object();
-      for (auto key :
-           {"final_url", "http_status", "title", "verdict", "verdict_reason", "timings", "truncated",
-            "tiles", "trace", "attempts"})
+      for (auto key : {"final_url", "http_status", "title", "verdict", "verdict_reason", "timings",
+                       "truncated", "tiles", "trace", "attempts"})
         if (auto* v = f.if_contains(key))
           o[key == std::string_view("attempts") ? "capture_attempts" : key] = *v;
       // The `thumbnail` option's second picture; its blob key stays inside.
