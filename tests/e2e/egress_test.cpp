@@ -3,11 +3,13 @@
 // any URL spelling, redirect or sub-resource (DESIGN.md §7).
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <memory>
 
 #include "e2e/serve_process.hpp"
 #include "support/page_server.hpp"
 #include "support/png_reader.hpp"
+#include "support/temp_dir.hpp"
 
 namespace shot::testing {
 namespace {
@@ -143,15 +145,54 @@ TEST_F(EgressTest, TheCanaryIsNeverReached) {
   EXPECT_EQ(json_string(item.at("error").as_object(), "code"), "blocked") << json::serialize(job);
   EXPECT_EQ(pages_.hits("/redirect"), 1);
 
-  // A name that does not resolve fails cleanly (this machine has no DNS, so a
-  // name resolving to the canary cannot be staged; net tests cover the
-  // resolve path with localhost).
+  // A name that does not resolve fails cleanly.
   auto unresolvable = shot.post("/v1/jobs", R"({"urls":["http://no-such-host.invalid/"]})");
   ASSERT_EQ(unresolvable.status, 202) << unresolvable.body;
   auto nx = shot.wait_job(std::string(json_string(unresolvable.json(), "id")), 60);
   auto& nx_item = nx.at("items").as_array().at(0).as_object();
   EXPECT_TRUE(nx_item.contains("error") || json_int(nx_item, "http_status") >= 500)
       << json::serialize(nx);
+
+  EXPECT_EQ(canary_requests(), 0u);
+  for (const auto& r : canary_.requests())
+    ADD_FAILURE() << "canary saw " << r.method << " " << r.target;
+}
+
+TEST_F(EgressTest, ANameThatResolvesToTheCanaryIsRefused) {
+  // shot runs with its own /etc/hosts, where canary.test is the canary.
+  TempDir dir;
+  auto hosts = dir.path() / "hosts";
+  std::ofstream(hosts) << "127.0.0.1 localhost\n127.0.0.2 canary.test\n";
+  ServeProcess shot(args());
+  shot.use_hosts_file(hosts.string());
+  ASSERT_TRUE(shot.start());
+  const std::string by_name = "http://canary.test:" + std::to_string(canary_.port());
+
+  // The name passes submission (names are resolved when fetched, once, by the
+  // proxy), and the capture fails as blocked: the proxy saw the canary's address.
+  auto submitted = shot.post("/v1/jobs", R"({"urls":[")" + by_name + R"(/"]})");
+  ASSERT_EQ(submitted.status, 202) << submitted.body;
+  auto job = shot.wait_job(std::string(json_string(submitted.json(), "id")), 60);
+  auto& item = job.at("items").as_array().at(0).as_object();
+  EXPECT_EQ(json_string(item, "state"), "failed") << json::serialize(job);
+  ASSERT_TRUE(item.contains("error")) << json::serialize(job);
+  EXPECT_EQ(json_string(item.at("error").as_object(), "code"), "blocked") << json::serialize(job);
+  auto sync = shot.get("/v1/screenshot?url=" + query_escape(by_name + "/"));
+  EXPECT_GE(sync.status, 400) << sync.body;
+  EXPECT_LT(sync.status, 500) << sync.body;
+
+  // From inside an allowed page, the name gets no further: the proxy resolves
+  // it, sees the canary's address and refuses; the page still renders.
+  pages_.page("/lure-by-name",
+              "<style>html,body{margin:0;height:100%;background:#00ff00}</style>"
+              "<img src='" +
+                  by_name + "/img'><script>fetch('" + by_name +
+                  "/fetch').catch(() => {})</script>");
+  auto lure = shot.get("/v1/screenshot?url=" + pages_.url("/lure-by-name") + "&wait_until=load");
+  ASSERT_EQ(lure.status, 200) << lure.body;
+  auto picture = decode_picture(lure.body);
+  ASSERT_TRUE(picture);
+  EXPECT_TRUE(near(picture->at(640, 400), 0, 255, 0));
 
   EXPECT_EQ(canary_requests(), 0u);
   for (const auto& r : canary_.requests())

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 
 #include <filesystem>
 #include <fstream>
@@ -70,6 +72,11 @@ bool ServeProcess::start() {
       int fd = ::open(log_path_.c_str(), O_WRONLY | O_APPEND);
       if (fd >= 0) ::dup2(fd, 2);
     }
+    if (!hosts_file_.empty() &&
+        (::unshare(CLONE_NEWNS) != 0 ||
+         ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+         ::mount(hosts_file_.c_str(), "/etc/hosts", nullptr, MS_BIND, nullptr) != 0))
+      ::_exit(126);
     std::vector<char*> c;
     for (auto& a : argv)
       c.push_back(a.data());

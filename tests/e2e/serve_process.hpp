@@ -33,6 +33,9 @@ class ServeProcess {
   // Before start(): the process's stderr goes to a file that log() reads
   // (otherwise it is the test's own stderr).
   void keep_log();
+  // Runs shot in a mount namespace of its own whose /etc/hosts is `hosts_file`
+  // (needs root): names resolve as the test says, for shot alone.
+  void use_hosts_file(std::string hosts_file) { hosts_file_ = std::move(hosts_file); }
   std::string log() const;  // what the process has logged so far
   bool start();             // waits until /healthz answers
   void sigterm_and_wait();
@@ -60,6 +63,7 @@ class ServeProcess {
   std::string data_dir_;
   bool own_dir_ = false;
   std::string log_path_;
+  std::string hosts_file_;
   int port_ = 0;
   pid_t pid_ = -1;
 };
