@@ -38,7 +38,8 @@ class S3Harness final : public conformance::BlobStoreHarness {
 namespace conformance {
 INSTANTIATE_TEST_SUITE_P(S3, BlobStoreConformance,
                          ::testing::Values(BlobStoreBackend{
-                             "s3", [] { return std::make_unique<S3Harness>(); }}),
+                             "s3", [] { return std::make_unique<S3Harness>(); },
+                             /*server_replaces_atomically=*/false}),
                          backend_name);
 }  // namespace conformance
 

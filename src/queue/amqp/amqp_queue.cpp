@@ -24,6 +24,8 @@ constexpr milliseconds kSettleTimeout{10'000};
 constexpr int kHeartbeatSeconds = 30;
 constexpr milliseconds kMaxReconnectWait{2000};
 constexpr milliseconds kPushGrace{2000};
+// A message the broker already pushed is neither waiting there nor here yet.
+constexpr milliseconds kInFlightGrace{100};
 
 struct Declaration {
   std::string queue;
@@ -379,8 +381,8 @@ Result<std::optional<Delivery>> AmqpQueue::receive(Deadline deadline) {
       lock.unlock();
       auto waiting = depth();
       lock.lock();
-      if (!waiting || *waiting == 0) return std::optional<Delivery>();
-      deadline = Deadline::in(kPushGrace);
+      if (!waiting) return std::optional<Delivery>();
+      deadline = Deadline::in(*waiting > 0 ? kPushGrace : kInFlightGrace);
       continue;
     }
     s.changed.wait_until(lock, std::min(deadline.at(), Clock::now() + milliseconds(1000)));
