@@ -8,6 +8,7 @@
 
 #include "core/digest.hpp"
 #include "core/id.hpp"
+#include "core/strings.hpp"
 
 namespace shot::http {
 namespace {
@@ -16,21 +17,6 @@ bool is_hex64(std::string_view s) {
   return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
          });
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
 }
 
 std::int64_t system_unix_now() {
@@ -106,7 +92,7 @@ Result<KeyRing> KeyRing::parse(std::string_view text, std::string_view source) {
                   where +
                       "expected the key's SHA-256 as 64 hex digits after the name "
                       "(the file holds hashes, never keys; see `shot keys new`)");
-    Key key{std::string(name), lower(hash)};
+    Key key{std::string(name), lower_ascii(hash)};
     for (auto& k : ring.keys_) {
       if (k.name == key.name)
         return fail(Errc::invalid_argument, where + "duplicate name \"" + key.name + "\"");
@@ -240,7 +226,7 @@ Result<void> UrlSigner::verify(std::string_view path, const QueryParams& query,
     }
   }
   if (!given) return fail(Errc::forbidden, "the URL is not signed", "signature");
-  if (!constant_time_equal(lower(*given), sign(path, query)))
+  if (!constant_time_equal(lower_ascii(*given), sign(path, query)))
     return fail(Errc::forbidden, "the signature does not match the URL", "signature");
   if (expires) {
     std::int64_t at = 0;

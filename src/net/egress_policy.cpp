@@ -14,6 +14,8 @@
 #include <mutex>
 #include <thread>
 
+#include "core/strings.hpp"
+
 namespace shot::net {
 
 namespace {
@@ -88,13 +90,6 @@ IpAddress embedded_v4(const IpAddress& address, Embedded how) {
   // Teredo stores the client address inverted so NATs do not rewrite it.
   if (how == Embedded::last32_inverted) v = ~v;
   return IpAddress::v4(v);
-}
-
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 // Lower-case, without the trailing dots that make "localhost." the same name.

@@ -21,6 +21,7 @@
 
 #include "core/async_semaphore.hpp"
 #include "core/log.hpp"
+#include "core/strings.hpp"
 #include "net/url.hpp"
 
 namespace shot::net {
@@ -30,21 +31,6 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
-
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
 
 // Header names (lower-case) listed in a Connection header: hop-by-hop too.
 std::vector<std::string> connection_tokens(std::string_view value) {

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "core/strings.hpp"
 #include "net/url.hpp"
 
 namespace shot::net {
@@ -42,22 +43,6 @@ class StringList {
   };
   std::unique_ptr<curl_slist, Deleter> list_;
 };
-
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
 
 bool is_token(std::string_view s) {
   static constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "core/strings.hpp"
 #include "net/ip_address.hpp"
 
 namespace shot::net {
@@ -85,13 +86,6 @@ std::string fold_width(std::string_view s) {
 bool forbidden_in_host(unsigned char c) {
   static constexpr std::string_view kForbidden = " #%/:<>?@[\\]^|";
   return c < 0x20 || c == 0x7f || kForbidden.find(static_cast<char>(c)) != std::string_view::npos;
-}
-
-std::string lower_ascii(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) {
-    return c < 0x80 ? static_cast<char>(std::tolower(c)) : static_cast<char>(c);
-  });
-  return s;
 }
 
 auto invalid(std::string message) {
@@ -206,7 +200,7 @@ Result<ParsedUrl> parse_target_url(std::string_view text) {
     return invalid("not a valid URL: it must start with http:// or https://");
   }
   ParsedUrl out;
-  out.scheme = lower_ascii(std::string(rest.substr(0, colon)));
+  out.scheme = lower_ascii(rest.substr(0, colon));
   if (out.scheme != "http" && out.scheme != "https") {
     return invalid("only http and https URLs are allowed");
   }

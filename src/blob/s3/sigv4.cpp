@@ -5,18 +5,12 @@
 #include <ctime>
 
 #include "core/digest.hpp"
+#include "core/strings.hpp"
 
 namespace shot::s3 {
 namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Header values: leading and trailing spaces go, inner runs become one space.
 std::string trim_value(std::string_view v) {
@@ -51,7 +45,7 @@ std::string canonical_query(const Pairs& query) {
 Pairs canonical_headers(const Pairs& headers) {
   Pairs out;
   for (const auto& [k, v] : headers)
-    out.emplace_back(lower(k), trim_value(v));
+    out.emplace_back(lower_ascii(k), trim_value(v));
   std::sort(out.begin(), out.end());
   return out;
 }
