@@ -27,10 +27,6 @@ class BlobStoreHarness {
 struct BlobStoreBackend {
   std::string name;
   std::function<std::unique_ptr<BlobStoreHarness>()> make;
-  // Whether the server behind the store replaces an object atomically. S3
-  // does; s3rver, the S3 server the tests run, writes objects in place, so a
-  // reader racing a writer can see a torn object there that S3 never shows.
-  bool server_replaces_atomically = true;
 };
 
 inline void PrintTo(const BlobStoreBackend& backend, std::ostream* os) {

@@ -38,8 +38,7 @@ class S3Harness final : public conformance::BlobStoreHarness {
 namespace conformance {
 INSTANTIATE_TEST_SUITE_P(S3, BlobStoreConformance,
                          ::testing::Values(BlobStoreBackend{
-                             "s3", [] { return std::make_unique<S3Harness>(); },
-                             /*server_replaces_atomically=*/false}),
+                             "s3", [] { return std::make_unique<S3Harness>(); }}),
                          backend_name);
 }  // namespace conformance
 

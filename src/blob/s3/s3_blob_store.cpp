@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "core/digest.hpp"
+#include "core/strings.hpp"
 #include "net/url.hpp"
 
 namespace shot {
@@ -15,6 +16,9 @@ namespace {
 
 constexpr Millis kRequestTimeout{60'000};
 constexpr std::size_t kMaxBlobBytes = 512u << 20;
+// Reads of one object before a GET gives up on bytes that keep failing their
+// ETag check: about 3 s of pauses, far longer than one PUT takes.
+constexpr int kGetAttempts = 10;
 
 Error bad_url(std::string why) {
   return Error{Errc::invalid_argument, "S3 blob store URL: " + why, "blobs"};
@@ -41,14 +45,32 @@ std::string error_code(std::string_view xml) {
   return std::string(xml.substr(start, std::min<std::size_t>(end - start, 100)));
 }
 
-// The ETag of a single-part upload is the MD5 of its bytes: "\"<32 hex>\"".
-// Multipart and SSE-KMS ETags are something else; those are not checked.
-bool etag_matches(std::string_view etag, std::string_view bytes) {
-  if (etag.size() != 34 || etag.front() != '"' || etag.back() != '"') return true;
+bool is_hex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  });
+}
+
+// Whether a GET's bytes are a whole version of the object, by the ETag in the
+// same response. S3 gives a single-part upload (all this store writes) the
+// ETag "<hex MD5 of the bytes>"; a multipart upload "<hex>-<parts>", which
+// cannot be checked here. A server that writes in place (s3rver) can answer
+// mid-write with a prefix of the new bytes and an ETag that is the old MD5, or
+// empty while its MD5 file is being rewritten: neither may pass. (Objects
+// encrypted with SSE-KMS or SSE-C have 32-hex ETags that are not MD5s: they
+// never pass, so such buckets are not supported.)
+bool whole_by_etag(std::optional<std::string_view> header, std::string_view bytes) {
+  if (!header) return true;  // a server without ETags: nothing to check against
+  auto etag = *header;
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
+    etag = etag.substr(1, etag.size() - 2);
+  if (etag.empty()) return false;
+  if (!is_hex(etag)) return true;  // multipart and other forms that are not an MD5
+  if (etag.size() != 32) return false;
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   if (EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_md5(), nullptr) != 1) return true;
-  return to_hex(std::string_view(reinterpret_cast<const char*>(md), n)) == etag.substr(1, 32);
+  return lower_ascii(etag) == to_hex(std::string_view(reinterpret_cast<const char*>(md), n));
 }
 
 // Runs `once` again while it fails as unavailable (S3's 503 SlowDown, a
@@ -175,6 +197,11 @@ Result<net::HttpResponse> S3BlobStore::send_once(std::string_view method, const 
   // curl sends Host itself, from the URL: the same value that was signed.
   for (const auto& h : signed_request.headers)
     if (h.first != "host") request.headers.push_back(h);
+  // Each fetch has a connection of its own. Saying so lets a server that ends a
+  // response short (s3rver, when a PUT shrinks the object under a GET) close
+  // it at once: the short read fails and is retried, instead of waiting for
+  // bytes that never come until the server drops the idle connection (5 s).
+  request.headers.emplace_back("Connection", "close");
   request.headers.emplace_back(
       "Authorization",
       s3::authorization(signed_request, config_.credentials, config_.region, date));
@@ -219,14 +246,18 @@ Result<Blob> S3BlobStore::get(std::string_view key) {
         if (r->status == 404) return fail(Errc::not_found, "no such blob");
         if (r->status != 200)
           return fail(Errc::internal, "S3 GET answered " + std::to_string(r->status));
-        // Bytes that do not match their ETag were damaged or caught mid-write
-        // (some S3 look-alikes write in place): read again.
-        if (!etag_matches(r->header("etag").value_or(""), r->body))
-          return fail(Errc::unavailable, "S3 GET: the bytes do not match their ETag");
+        // Bytes that are not a whole version were damaged or caught mid-write
+        // (some S3 look-alikes write in place): read again, a bounded number of times.
+        if (!whole_by_etag(r->header("etag"), r->body)) {
+          return fail(Errc::unavailable,
+                      "S3 GET: the bytes read do not match their ETag (the object was "
+                      "being rewritten, or was damaged); gave up after " +
+                          std::to_string(kGetAttempts) + " tries");
+        }
         return Blob{std::move(r->body),
                     std::string(r->header("content-type").value_or("application/octet-stream"))};
       },
-      /*attempts=*/10);
+      kGetAttempts);
 }
 
 Result<BlobInfo> S3BlobStore::head(std::string_view key) {
