@@ -289,6 +289,13 @@ Result<std::pair<Item, JobRecord>> watch_open_item(Connection& c, const std::str
   return std::make_pair(std::move(*item), std::move(*record));
 }
 
+// Nothing to write after all: drops the WATCH and ends the retries with `value`.
+template <class T>
+Result<std::optional<T>> unwatch(Connection& c, T value) {
+  (void)c.run({"UNWATCH"});
+  return std::optional<T>(std::move(value));
+}
+
 Result<std::vector<Item>> parse_items(std::string_view job_id, const Reply& hash) {
   std::vector<Item> items;
   items.reserve(hash.elements.size() / 2);
@@ -366,6 +373,17 @@ Result<T> RedisJobStore::optimistic(F&& body) {
   });
 }
 
+template <class T, class F>
+Result<T> RedisJobStore::change_open_item(const std::string& job_key, const std::string& items_key,
+                                          std::string_view job_id, int index, Errc when_canceled,
+                                          F&& change) {
+  return optimistic<T>([&](Connection& c) -> Result<std::optional<T>> {
+    auto open = watch_open_item(c, job_key, items_key, job_id, index, when_canceled);
+    if (!open) return fail(open.error());
+    return change(c, open->first, open->second);
+  });
+}
+
 Result<Created> RedisJobStore::create(const Job& job) {
   if (job.id.empty()) return fail(Errc::invalid_argument, "job id is empty", "id");
   const Keys k{prefix_};
@@ -419,8 +437,7 @@ Result<Created> RedisJobStore::create(const Job& job) {
           return fail(Errc::conflict, "the idempotency key was used for a different request",
                       "Idempotency-Key");
         }
-        (void)c.run({"UNWATCH"});
-        return Created{std::string(json_string(v->as_object(), "id")), true};
+        return unwatch(c, Created{std::string(json_string(v->as_object(), "id")), true});
       }
     }
     auto exists = c.run({"EXISTS", job_key});
@@ -567,10 +584,7 @@ Result<std::vector<int>> RedisJobStore::add_items(std::string_view job_id,
       counts.add(items[i].state);
       added.push_back(index);
     }
-    if (added.empty()) {
-      (void)c.run({"UNWATCH"});
-      return std::optional<Added>(added);
-    }
+    if (added.empty()) return unwatch(c, std::move(added));
     writes.push_back(std::move(hset));
     writes.push_back(std::move(sadd));
     save_job(writes, job_key, k.open(), record->job, counts, now_ms);
@@ -582,23 +596,21 @@ Result<Item> RedisJobStore::start_item(std::string_view job_id, int index, std::
   const Keys k{prefix_};
   const auto job_key = k.job(job_id);
   const auto items_key = k.items(job_id);
-  return optimistic<Item>([&](Connection& c) -> Result<std::optional<Item>> {
-    auto open = watch_open_item(c, job_key, items_key, job_id, index);
-    if (!open) return fail(open.error());
-    auto item = &open->first;
-    auto record = &open->second;
-    const auto was = item->state;
-    item->state = ItemState::running;
-    item->attempts += 1;
-    item->started_ms = now_ms;
-    std::vector<Command> writes{{"HSET", items_key, std::to_string(index), item_json(*item)}};
-    if (was == ItemState::queued) {
-      record->counts.add(ItemState::queued, -1);
-      record->counts.add(ItemState::running);
-      save_job(writes, job_key, k.open(), record->job, record->counts, now_ms);
-    }
-    return commit(c, writes, std::move(*item));
-  });
+  return change_open_item<Item>(
+      job_key, items_key, job_id, index, Errc::conflict,
+      [&](Connection& c, Item& item, JobRecord& record) -> Result<std::optional<Item>> {
+        const auto was = item.state;
+        item.state = ItemState::running;
+        item.attempts += 1;
+        item.started_ms = now_ms;
+        std::vector<Command> writes{{"HSET", items_key, std::to_string(index), item_json(item)}};
+        if (was == ItemState::queued) {
+          record.counts.add(ItemState::queued, -1);
+          record.counts.add(ItemState::running);
+          save_job(writes, job_key, k.open(), record.job, record.counts, now_ms);
+        }
+        return commit(c, writes, std::move(item));
+      });
 }
 
 Result<Finished> RedisJobStore::finish_item(std::string_view job_id, int index,
@@ -609,37 +621,36 @@ Result<Finished> RedisJobStore::finish_item(std::string_view job_id, int index,
   const Keys k{prefix_};
   const auto job_key = k.job(job_id);
   const auto items_key = k.items(job_id);
-  return optimistic<Finished>([&](Connection& c) -> Result<std::optional<Finished>> {
-    auto open = watch_open_item(c, job_key, items_key, job_id, index);
-    if (!open) return fail(open.error());
-    auto item = &open->first;
-    auto record = &open->second;
-    const auto job_was = record->job.state;
-    std::vector<Command> writes;
-    if (item->blob_key != r.blob_key) {
-      if (!item->blob_key.empty())
-        writes.push_back({"EVAL", std::string(kBlobRelease), "1", k.blob_refs(), item->blob_key});
-      if (!r.blob_key.empty()) writes.push_back({"HINCRBY", k.blob_refs(), r.blob_key, "1"});
-    }
-    record->counts.add(item->state, -1);
-    record->counts.add(r.state);
-    item->state = r.state;
-    item->blob_key = r.blob_key;
-    item->content_type = r.content_type;
-    item->bytes = r.bytes;
-    item->width = r.width;
-    item->height = r.height;
-    item->sha256 = r.sha256;
-    item->facts_json = r.facts_json;
-    item->error_code = r.error_code;
-    item->error_message = r.error_message;
-    item->cached = r.cached;
-    item->finished_ms = r.finished_ms;
-    writes.push_back({"HSET", items_key, std::to_string(index), item_json(*item)});
-    save_job(writes, job_key, k.open(), record->job, record->counts, r.finished_ms);
-    const bool done = !is_terminal(job_was) && is_terminal(record->job.state);
-    return commit(c, writes, Finished{std::move(record->job), done});
-  });
+  return change_open_item<Finished>(
+      job_key, items_key, job_id, index, Errc::conflict,
+      [&](Connection& c, Item& item, JobRecord& record) -> Result<std::optional<Finished>> {
+        const auto job_was = record.job.state;
+        std::vector<Command> writes;
+        if (item.blob_key != r.blob_key) {
+          if (!item.blob_key.empty())
+            writes.push_back(
+                {"EVAL", std::string(kBlobRelease), "1", k.blob_refs(), item.blob_key});
+          if (!r.blob_key.empty()) writes.push_back({"HINCRBY", k.blob_refs(), r.blob_key, "1"});
+        }
+        record.counts.add(item.state, -1);
+        record.counts.add(r.state);
+        item.state = r.state;
+        item.blob_key = r.blob_key;
+        item.content_type = r.content_type;
+        item.bytes = r.bytes;
+        item.width = r.width;
+        item.height = r.height;
+        item.sha256 = r.sha256;
+        item.facts_json = r.facts_json;
+        item.error_code = r.error_code;
+        item.error_message = r.error_message;
+        item.cached = r.cached;
+        item.finished_ms = r.finished_ms;
+        writes.push_back({"HSET", items_key, std::to_string(index), item_json(item)});
+        save_job(writes, job_key, k.open(), record.job, record.counts, r.finished_ms);
+        const bool done = !is_terminal(job_was) && is_terminal(record.job.state);
+        return commit(c, writes, Finished{std::move(record.job), done});
+      });
 }
 
 Result<void> RedisJobStore::requeue_item(std::string_view job_id, int index, std::int64_t now_ms) {
@@ -647,25 +658,20 @@ Result<void> RedisJobStore::requeue_item(std::string_view job_id, int index, std
   const auto job_key = k.job(job_id);
   const auto items_key = k.items(job_id);
   // true: the job was canceled meanwhile (the item is now canceled too).
-  auto canceled = optimistic<bool>([&](Connection& c) -> Result<std::optional<bool>> {
-    auto open = watch_open_item(c, job_key, items_key, job_id, index, Errc::canceled);
-    if (!open) return fail(open.error());
-    auto item = &open->first;
-    auto record = &open->second;
-    const bool job_canceled = record->job.state == JobState::canceled;
-    const auto to = job_canceled ? ItemState::canceled : ItemState::queued;
-    if (item->state == to) {
-      (void)c.run({"UNWATCH"});
-      return std::optional<bool>(job_canceled);
-    }
-    record->counts.add(item->state, -1);
-    record->counts.add(to);
-    item->state = to;
-    item->finished_ms = job_canceled ? now_ms : 0;
-    std::vector<Command> writes{{"HSET", items_key, std::to_string(index), item_json(*item)}};
-    save_job(writes, job_key, k.open(), record->job, record->counts, now_ms);
-    return commit(c, writes, job_canceled);
-  });
+  auto canceled = change_open_item<bool>(
+      job_key, items_key, job_id, index, Errc::canceled,
+      [&](Connection& c, Item& item, JobRecord& record) -> Result<std::optional<bool>> {
+        const bool job_canceled = record.job.state == JobState::canceled;
+        const auto to = job_canceled ? ItemState::canceled : ItemState::queued;
+        if (item.state == to) return unwatch(c, job_canceled);
+        record.counts.add(item.state, -1);
+        record.counts.add(to);
+        item.state = to;
+        item.finished_ms = job_canceled ? now_ms : 0;
+        std::vector<Command> writes{{"HSET", items_key, std::to_string(index), item_json(item)}};
+        save_job(writes, job_key, k.open(), record.job, record.counts, now_ms);
+        return commit(c, writes, job_canceled);
+      });
   if (!canceled) return fail(canceled.error());
   if (*canceled) return fail(Errc::canceled, "the job was canceled");
   return {};
@@ -679,10 +685,7 @@ Result<Job> RedisJobStore::cancel(std::string_view job_id, std::int64_t now_ms) 
     TRY(c.run({"WATCH", job_key, items_key}));
     auto record = load_job(c, job_key, job_id);
     if (!record) return fail(record.error());
-    if (record->job.state == JobState::canceled) {
-      (void)c.run({"UNWATCH"});
-      return std::optional<Job>(std::move(record->job));
-    }
+    if (record->job.state == JobState::canceled) return unwatch(c, std::move(record->job));
     if (is_terminal(record->job.state)) {
       return fail(Errc::conflict,
                   "the job is already " + std::string(to_string(record->job.state)));
@@ -773,17 +776,13 @@ Result<void> RedisJobStore::purge_job(const std::string& job_id, std::int64_t jo
   auto orphans = optimistic<Orphans>([&](Connection& c) -> Result<std::optional<Orphans>> {
     TRY(c.run({"WATCH", job_key, items_key}));
     auto record = load_job(c, job_key, job_id);
-    if (!record && record.error().code == Errc::not_found) {
-      (void)c.run({"UNWATCH"});
-      return std::optional<Orphans>(Orphans{});
-    }
+    if (!record && record.error().code == Errc::not_found) return unwatch(c, Orphans{});
     if (!record) return fail(record.error());
     const auto& job = record->job;
     // Only jobs nothing is working on: a canceled job may still have a running item.
     if (!is_terminal(job.state) || record->counts.running > 0 || record->counts.queued > 0 ||
         job.created_ms >= jobs_before_ms) {
-      (void)c.run({"UNWATCH"});
-      return std::optional<Orphans>(Orphans{});
+      return unwatch(c, Orphans{});
     }
     auto all = c.run({"HGETALL", items_key});
     if (!all) return fail(all.error());

@@ -47,6 +47,11 @@ class RedisJobStore final : public JobStore {
   // The same, also again while `body` answers nullopt (a WATCHed key changed).
   template <class T, class F>
   Result<T> optimistic(F&& body);
+  // optimistic() on one item that must still be open (see watch_open_item),
+  // WATCHed with its job: `change(connection, item, record)` ends in commit().
+  template <class T, class F>
+  Result<T> change_open_item(const std::string& job_key, const std::string& items_key,
+                             std::string_view job_id, int index, Errc when_canceled, F&& change);
   // Deletes one finished job older than the cut; its orphaned blob keys go to `out`.
   Result<void> purge_job(const std::string& job_id, std::int64_t jobs_before_ms,
                          std::vector<std::string>& out);
