@@ -134,6 +134,11 @@ void add_node_flags(CLI::App& cmd, ServeConfig& sc) {
       ->envname("SHOT_TABS");
   cmd.add_option("--chromium", sc.chromium, "Chromium binary (default: Debian's)")
       ->envname("SHOT_CHROMIUM");
+  cmd.add_option("--picture-cache-mb", sc.picture_cache_mb,
+                 "memory for the bytes of hot pictures, served without a disk read (0: off)")
+      ->envname("SHOT_PICTURE_CACHE_MB")
+      ->check(CLI::Range(0, 65536))
+      ->capture_default_str();
   cmd.add_option("--max-queue", sc.max_queue, "queued captures before new jobs get 429")
       ->envname("SHOT_MAX_QUEUE")
       ->capture_default_str();

@@ -296,6 +296,7 @@ int run_node(const ServeConfig& config, NodeRole role) {
   }
 
   http::Router router;
+  http::PictureCache pictures(static_cast<std::size_t>(config.picture_cache_mb) << 20);
   http::ApiContext context{
       .jobs = jobs,
       .readiness = [&]() -> Task<std::vector<std::pair<std::string, std::string>>> {
@@ -312,7 +313,8 @@ int run_node(const ServeConfig& config, NodeRole role) {
         checks.emplace_back("blobs", b ? "" : b.error().message);
         co_return checks;
       },
-      .thumbnails = &thumbnails};
+      .thumbnails = &thumbnails,
+      .pictures = &pictures};
   std::optional<http::AccessControl> access;
   if (role == NodeRole::worker) {
     http::add_health_routes(router, context);  // no public API on a worker

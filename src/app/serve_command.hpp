@@ -15,6 +15,7 @@ struct ServeConfig {
   int tabs = 0;       // 0: one per core, at least 2
   std::string chromium;
   std::size_t max_queue = 10'000;
+  int picture_cache_mb = 64;  // hot picture bytes kept in memory (http::PictureCache)
   int max_urls_per_job = 1000;
   int crawl_per_host = 2;  // pages of one crawl captured at once on one host
   bool allow_private = false;

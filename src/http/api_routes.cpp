@@ -1,6 +1,7 @@
 #include "http/api_routes.hpp"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "capture/crawl.hpp"
 #include "capture/options.hpp"
@@ -76,34 +77,48 @@ bool truthy(std::string_view v) {
 
 }  // namespace
 
-// From disk, by a redirect to a presigned URL (S3), or read through the
-// service's blocking pool (a remote store must not stall the I/O thread).
-Task<Response> picture_response(JobService& jobs, std::string blob_key, std::string content_type,
+// From the hot pictures in memory, from disk, by a redirect to a presigned URL
+// (S3), or read through the service's blocking pool (a remote store must not
+// stall the I/O thread).
+Task<Response> picture_response(ApiContext& ctx, std::string blob_key, std::string content_type,
                                 std::string sha256, const Request& req, int max_age_s) {
-  std::string etag = "\"" + sha256 + "\"";
-  if (auto inm = req.header("If-None-Match"); inm && *inm == etag) {
-    Response r;
-    r.status = 304;
-    r.set_header("ETag", etag);
-    co_return r;
-  }
+  std::string etag = etag_of(sha256);
+  if (auto unchanged = not_modified(req, etag)) co_return std::move(*unchanged);
   Response r;
-  r.content_type = content_type;
+  r.content_type = std::move(content_type);
   r.set_header("ETag", etag);
   r.set_header("Cache-Control", "private, max-age=" + std::to_string(max_age_s));
-  if (auto path = jobs.blobs().local_path(blob_key)) {
-    r.file_path = *path;  // served from disk, no copy
-    co_return r;
+  // Keyed by the content's hash too: a picture stored again under the same key
+  // is a new entry, never the old bytes under the new ETag.
+  std::string hot_key = blob_key + "\n" + sha256;
+  PictureCache* hot = ctx.pictures;
+  if (hot) {
+    if (auto bytes = hot->get(hot_key)) {
+      r.shared_body = std::move(bytes);
+      co_return r;
+    }
   }
-  if (auto url = jobs.blobs().presign(blob_key, std::chrono::seconds(900))) {
+  auto& blobs = ctx.jobs.blobs();
+  auto path = blobs.local_path(blob_key);
+  if (path) {
+    std::error_code ec;
+    auto size = std::filesystem::file_size(*path, ec);
+    if (!hot || ec || size > hot->max_bytes() / 4) {
+      r.file_path = std::move(*path);  // served from disk, no copy
+      co_return r;
+    }
+  } else if (auto url = blobs.presign(blob_key, std::chrono::seconds(900))) {
     Response redirect;
     redirect.status = 302;
     redirect.set_header("Location", *url);
     co_return redirect;
   }
-  auto blob = co_await jobs.read_blob(blob_key);
+  auto blob = co_await ctx.jobs.read_blob(blob_key);
   if (!blob) co_return problem_from(blob.error());
-  r.body = std::move(blob->bytes);
+  auto bytes = std::make_shared<const std::string>(std::move(blob->bytes));
+  // Kept only when the bytes are the ones the ETag names (not a picture being rewritten).
+  if (hot && sha256_hex(*bytes) == sha256) hot->put(hot_key, bytes);
+  r.shared_body = std::move(bytes);
   co_return r;
 }
 
@@ -215,9 +230,9 @@ Task<Response> job_item(ApiContext& ctx, Request& req, bool thumbnail) {
     std::string key(json_string(*thumb, "blob_key"));
     std::string type(json_string(*thumb, "content_type"));
     std::string sha(json_string(*thumb, "sha256"));
-    co_return co_await picture_response(ctx.jobs, key, type, sha, req, 31536000);
+    co_return co_await picture_response(ctx, key, type, sha, req, 31536000);
   }
-  co_return co_await picture_response(ctx.jobs, item.blob_key, item.content_type, item.sha256, req,
+  co_return co_await picture_response(ctx, item.blob_key, item.content_type, item.sha256, req,
                                       31536000);
 }
 
@@ -260,7 +275,7 @@ Task<Response> screenshot_now(ApiContext& ctx, Request& req) {
   bool fresh = req.query_param("fresh") && truthy(*req.query_param("fresh"));
   auto picture = co_await ctx.jobs.capture_now(std::string(*url), std::move(*options), ttl, fresh);
   if (!picture) co_return problem_from(picture.error());
-  Response r = co_await picture_response(ctx.jobs, picture->blob_key, picture->content_type,
+  Response r = co_await picture_response(ctx, picture->blob_key, picture->content_type,
                                          picture->sha256, req, ttl.value_or(3600));
   r.set_header("X-Shot-Cache", picture->cached ? "hit" : picture->coalesced ? "coalesced" : "miss");
   co_return r;

@@ -3,6 +3,7 @@
 
 #include <functional>
 
+#include "http/picture_cache.hpp"
 #include "http/router.hpp"
 #include "service/job_service.hpp"
 
@@ -23,6 +24,9 @@ struct ApiContext {
   AccessControl* access = nullptr;
   // POST /v1/thumbnails, GET /v1/thumbnail, /api/thumb; null: not served.
   service::ThumbnailService* thumbnails = nullptr;
+  // Hot picture bytes served from memory (--picture-cache-mb); null: every
+  // picture is read from its store.
+  PictureCache* pictures = nullptr;
 };
 
 void add_api_routes(Router& router, ApiContext& context);
@@ -37,11 +41,11 @@ Response job_accepted(const service::Submitted& done);
 // GET /healthz and /readyz alone (part of add_api_routes), for a worker node.
 void add_health_routes(Router& router, ApiContext& context);
 
-// A stored picture as the answer: from disk, a presigned redirect, or the bytes
-// read off the I/O thread; ETag from its sha256, 304 on If-None-Match.
-Task<Response> picture_response(service::JobService& jobs, std::string blob_key,
-                                std::string content_type, std::string sha256, const Request& req,
-                                int max_age_s);
+// A stored picture as the answer: from the hot pictures, from disk, a presigned
+// redirect, or the bytes read off the I/O thread; ETag from its sha256, 304 on
+// If-None-Match.
+Task<Response> picture_response(ApiContext& ctx, std::string blob_key, std::string content_type,
+                                std::string sha256, const Request& req, int max_age_s);
 
 // The OpenAPI 3 description of every route and capture option.
 json::object openapi_document();

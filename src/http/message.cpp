@@ -172,6 +172,39 @@ Response problem_from(const Error& error, std::chrono::seconds retry_after) {
   return r;
 }
 
+std::string etag_of(std::string_view sha256) {
+  std::string tag;
+  tag.reserve(sha256.size() + 2);
+  tag += '"';
+  tag += sha256;
+  tag += '"';
+  return tag;
+}
+
+std::optional<Response> not_modified(const Request& request, std::string_view etag) {
+  auto inm = request.header("If-None-Match");
+  if (!inm) return std::nullopt;
+  // A list of entity tags, compared weakly (RFC 9110 §13.1.2): W/ does not matter.
+  std::string_view rest = *inm;
+  bool match = false;
+  while (!match && !rest.empty()) {
+    auto comma = rest.find(',');
+    auto tag = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t'))
+      tag.remove_prefix(1);
+    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t'))
+      tag.remove_suffix(1);
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    match = tag == "*" || tag == etag;
+  }
+  if (!match) return std::nullopt;
+  Response r;
+  r.status = 304;
+  r.set_header("ETag", std::string(etag));
+  return r;
+}
+
 Response& set_retry_after(Response& response, std::chrono::seconds after) {
   return response.set_header("Retry-After",
                              std::to_string(std::max<std::int64_t>(1, after.count())));

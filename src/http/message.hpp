@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -63,6 +64,8 @@ struct Response {
   Headers headers;  // extra headers; Content-Length and Transfer-Encoding are the server's
   // Send this file as the body, streamed from disk (never read whole into memory).
   std::optional<std::string> file_path;
+  // Bytes shared with a cache, sent as the body without a copy (body and file_path ignored).
+  std::shared_ptr<const std::string> shared_body;
   // Server-sent events: when set, body and file_path are ignored; the server
   // sends text/event-stream headers, then calls this.
   std::function<Task<void>(EventStream&)> stream;
@@ -88,6 +91,12 @@ Response problem(int status, std::string title, std::string detail, std::string 
 // only. 429 and 503 carry Retry-After.
 Response problem_from(const Error& error,
                       std::chrono::seconds retry_after = std::chrono::seconds(1));
+
+// The strong entity tag of content with this sha256 (hex): "\"<sha256>\"".
+std::string etag_of(std::string_view sha256);
+// 304 Not Modified with `etag` when the request's If-None-Match names it (or is
+// "*"); nullopt when the full answer is due.
+std::optional<Response> not_modified(const Request& request, std::string_view etag);
 
 // Sets Retry-After (whole seconds, at least 1).
 Response& set_retry_after(Response& response, std::chrono::seconds after);

@@ -128,7 +128,7 @@ Task<Response> seed_crawl_picture(ApiContext& ctx, Request& req) {
     co_return json_response(404, out);
   }
   auto& item = job->items[static_cast<std::size_t>(n)];
-  co_return co_await picture_response(ctx.jobs, item.blob_key, item.content_type, item.sha256, req,
+  co_return co_await picture_response(ctx, item.blob_key, item.content_type, item.sha256, req,
                                       31536000);
 }
 

@@ -16,6 +16,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/span_body.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <charconv>
@@ -493,6 +494,18 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         message.content_length(size);
         co_return co_await write_message(conn, message);
       }
+    }
+
+    if (res.shared_body && !has_no_body(res.status)) {
+      auto bytes = std::move(res.shared_body);  // held until the write is done
+      auto h = make_head(res, request_id, version);
+      if (head) co_return co_await write_head_only(conn, std::move(h), keep_alive, bytes->size());
+      // Head and bytes go out in one gathered write, the bytes straight from the cache.
+      bhttp::response<bhttp::span_body<const char>> message(
+          std::move(h), bhttp::span_body<const char>::value_type(bytes->data(), bytes->size()));
+      message.keep_alive(keep_alive);
+      message.content_length(bytes->size());
+      co_return co_await write_message(conn, message);
     }
 
     if (has_no_body(res.status)) res.body.clear();

@@ -163,13 +163,8 @@ Task<Response> thumbnail_now(ApiContext& ctx, Request& req) {
   if (!options) co_return problem_from(options.error());
   auto thumb = co_await ctx.thumbnails->make_now(std::string(*url), *options);
   if (!thumb) co_return problem_from(thumb.error());
-  std::string etag = "\"" + sha256_hex(thumb->bytes) + "\"";
-  if (auto inm = req.header("If-None-Match"); inm && *inm == etag) {
-    Response r;
-    r.status = 304;
-    r.set_header("ETag", etag);
-    co_return r;
-  }
+  std::string etag = etag_of(sha256_hex(thumb->bytes));
+  if (auto unchanged = not_modified(req, etag)) co_return std::move(*unchanged);
   Response r;
   r.content_type = image::mime_type(thumb->format);
   r.body = std::move(thumb->bytes);

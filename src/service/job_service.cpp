@@ -213,8 +213,27 @@ CrawlHooks JobService::crawl_hooks() {
   return h;
 }
 
+// A finished job does not change (a canceled one may: its running items still
+// finish), so polls of it are answered from memory for a moment.
 Task<Result<Job>> JobService::get(std::string job_id, bool with_items) {
-  co_return co_await blocking([&] { return store_.get(job_id, with_items); });
+  const auto now = now_ms();
+  if (with_items) {
+    if (auto it = job_memo_.find(job_id); it != job_memo_.end()) {
+      if (now < it->second.until_ms) co_return it->second.job;
+      job_memo_.erase(it);
+    }
+  }
+  auto job = co_await blocking([&] { return store_.get(job_id, with_items); });
+  if (with_items && job && is_terminal(job->state) && job->state != JobState::canceled) {
+    if (job_memo_.size() >= kMemoEntries) job_memo_.clear();
+    job_memo_[job_id] = JobMemo{*job, now + kMemoMs};
+  }
+  co_return job;
+}
+
+void JobService::remember(const std::string& key, const CacheEntry& entry) {
+  if (cache_memo_.size() >= kMemoEntries) cache_memo_.clear();
+  cache_memo_[key] = CacheMemo{entry, now_ms() + kMemoMs};
 }
 
 Task<Result<JobPage>> JobService::list(ListQuery query) {
@@ -222,6 +241,7 @@ Task<Result<JobPage>> JobService::list(ListQuery query) {
 }
 
 Task<Result<Job>> JobService::cancel(std::string job_id) {
+  job_memo_.erase(job_id);
   co_return co_await blocking([&] { return store_.cancel(job_id, now_ms()); });
 }
 
@@ -233,10 +253,24 @@ Task<Result<Picture>> JobService::produce(const std::string& url, const json::ob
                                           int cache_ttl_s, bool fresh, std::string blob_key) {
   const std::string key = cache_key(url, options);
   if (!fresh && cache_ttl_s > 0) {
-    auto hit = co_await blocking([&] { return store_.cache_get(key, now_ms()); });
-    if (hit && *hit) {
+    const auto now = now_ms();
+    std::optional<CacheEntry> hit;
+    if (auto it = cache_memo_.find(key); it != cache_memo_.end()) {
+      if (now < it->second.until_ms && now < it->second.entry.expires_ms)
+        hit = it->second.entry;
+      else
+        cache_memo_.erase(it);
+    }
+    if (!hit) {
+      auto stored = co_await blocking([&] { return store_.cache_get(key, now); });
+      if (stored && *stored) {
+        hit = std::move(**stored);
+        remember(key, *hit);
+      }
+    }
+    if (hit) {
       ++stats_.cache_hits;
-      auto& e = **hit;
+      auto& e = *hit;
       co_return Picture{e.blob_key, e.content_type, e.bytes, e.width, e.height,
                         e.sha256,   e.facts_json,   true,    false};
     }
@@ -287,6 +321,7 @@ Task<Result<Picture>> JobService::produce(const std::string& url, const json::ob
       facts["attempts"] = shot->attempts;
       if (shot->truncated) facts["truncated"] = true;
       if (!shot->trace.empty()) facts["trace"] = shot->trace;
+      std::optional<CacheEntry> entry;
       auto stored = co_await blocking([&]() -> Result<void> {
         auto store_start = std::chrono::steady_clock::now();
         p.sha256 = sha256_hex(shot->bytes);
@@ -304,12 +339,16 @@ Task<Result<Picture>> JobService::produce(const std::string& url, const json::ob
           facts["thumbnail"] = std::move(*made);
         }
         p.facts_json = json::serialize(facts);
-        if (cache_ttl_s > 0)
-          return store_.cache_put(
-              key, CacheEntry{p.blob_key, p.content_type, p.bytes, p.width, p.height, p.sha256,
-                              p.facts_json, now_ms() + cache_ttl_s * 1000LL});
+        if (cache_ttl_s > 0) {
+          entry =
+              CacheEntry{p.blob_key, p.content_type, p.bytes,      p.width,
+                         p.height,   p.sha256,       p.facts_json, now_ms() + cache_ttl_s * 1000LL};
+          return store_.cache_put(key, *entry);
+        }
         return {};
       });
+      // This process's own reads see the new entry at once (a fresh capture replaced one).
+      if (stored && entry) remember(key, *entry);
       if (auto* t = json_object(facts, "timings"); t && t->contains("store_ms"))
         stats_.phases["store"].observe(json_double(*t, "store_ms") / 1000);
       if (stored)
@@ -328,10 +367,12 @@ Task<Result<Picture>> JobService::produce(const std::string& url, const json::ob
 
 Task<Result<Picture>> JobService::capture_now(std::string url, json::object options,
                                               std::optional<int> cache_ttl_s, bool fresh) {
+  // On every request, before the cache: a picture is never served for a URL the
+  // policy refuses now. Inline: the check does no DNS (see UrlCheck).
   if (url_check_) {
-    auto checked = co_await blocking([&] { return url_check_(url); });
+    auto checked = url_check_(url);
     if (!checked) co_return fail(checked.error().code, checked.error().message, "url");
-    url = *checked;
+    url = std::move(*checked);
   }
   if (auto parsed = capture::parse_options(options); !parsed) co_return fail(parsed.error());
   if (auto thumb = capture_thumbnail_option(options); !thumb) co_return fail(thumb.error());

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <unordered_map>
 
 #include "blob/blob_store.hpp"
 #include "capture/capturer.hpp"
@@ -22,6 +23,8 @@ namespace shot::service {
 using CaptureFn = std::function<Task<Result<capture::CaptureResult>>(
     std::string url, capture::CaptureOptions options)>;
 // Checks a user-submitted URL before it is accepted (egress policy); empty = allow.
+// Called on the I/O thread for every GET /v1/screenshot, cache hits included: it
+// must not block (no DNS: net::check_submitted_url, DESIGN.md §7).
 using UrlCheck = std::function<Result<std::string>(std::string_view url)>;
 // Fetches a URL (robots.txt) through the egress-checked client: status and body.
 // Blocking: run on the thread pool.
@@ -183,6 +186,22 @@ class JobService {
   asio::thread_pool receivers_;  // blocking Queue::receive, one thread per worker
   std::unique_ptr<Queue> dead_letters_;
   std::map<std::string, std::shared_ptr<Inflight>> inflight_;
+  // Store reads answered from memory for a moment, so a hot cached picture or a
+  // finished job polled in a loop costs no trip to the store's thread pool:
+  // each entry is trusted for kMemoMs, at most kMemoEntries of each kind.
+  static constexpr std::int64_t kMemoMs = 1000;
+  static constexpr std::size_t kMemoEntries = 4096;
+  struct CacheMemo {
+    CacheEntry entry;
+    std::int64_t until_ms = 0;
+  };
+  struct JobMemo {
+    Job job;
+    std::int64_t until_ms = 0;
+  };
+  std::unordered_map<std::string, CacheMemo> cache_memo_;  // by cache key
+  std::unordered_map<std::string, JobMemo> job_memo_;      // by job id (with items)
+  void remember(const std::string& key, const CacheEntry& entry);
   ServiceStats stats_;
   bool stopping_ = false;
   int workers_running_ = 0;

@@ -286,6 +286,45 @@ TEST_F(ServeTest, CacheHitDoesNotTouchChromium) {
   EXPECT_EQ(json_string(bad.json(), "field"), "options.colour");
 }
 
+// The cache is looked up only after the egress check: a picture cached while
+// loopback was allowed is refused once a restart forbids it, even though it is
+// still in the store and was hot in memory.
+TEST_F(ServeTest, CachedPictureIsRefusedOnceThePolicyForbidsItsHost) {
+  ServeProcess open(args({"--tabs", "1"}));
+  ASSERT_TRUE(open.start());
+  std::string target = "/v1/screenshot?url=" + pages_.url("/c/00ff00") + "&wait_until=load";
+  auto first = open.get(target);
+  ASSERT_EQ(first.status, 200) << first.body;
+  auto hot = open.get(target);  // from the hot pictures in memory
+  ASSERT_EQ(hot.status, 200);
+  EXPECT_EQ(hot.header("x-shot-cache"), "hit");
+  EXPECT_EQ(hot.body, first.body);
+  EXPECT_EQ(hot.header("etag"), first.header("etag"));
+  open.sigterm_and_wait();
+
+  ServeProcess closed({"--tabs", "1"}, open.data_dir());  // the default policy: no loopback
+  ASSERT_TRUE(closed.start());
+  auto refused = closed.get(target);
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_EQ(json_string(refused.json(), "field"), "url");
+  EXPECT_EQ(pages_.hits("/c/00ff00"), 1);
+}
+
+// Without the hot pictures (--picture-cache-mb 0) a hit is streamed from disk,
+// byte for byte the same, and revalidates the same.
+TEST_F(ServeTest, CacheHitWithoutHotPicturesIsServedFromDisk) {
+  ServeProcess shot(args({"--picture-cache-mb", "0"}));
+  ASSERT_TRUE(shot.start());
+  std::string target = "/v1/screenshot?url=" + pages_.url("/c/0000ff") + "&wait_until=load";
+  auto first = shot.get(target);
+  ASSERT_EQ(first.status, 200) << first.body;
+  auto second = shot.get(target);
+  ASSERT_EQ(second.status, 200);
+  EXPECT_EQ(second.header("x-shot-cache"), "hit");
+  EXPECT_EQ(second.body, first.body);
+  EXPECT_EQ(shot.get(target, {{"If-None-Match", first.header("etag")}}).status, 304);
+}
+
 TEST_F(ServeTest, IdenticalConcurrentRequestsShareOneCapture) {
   ServeProcess shot(args());
   ASSERT_TRUE(shot.start());

@@ -122,6 +122,19 @@ TEST_F(ThumbnailTest, EachFitGivesItsSize) {
   EXPECT_EQ(one_side->height, 25);
 }
 
+TEST_F(ThumbnailTest, ARevalidationWithTheETagGets304) {
+  std::string query = "/v1/thumbnail?url=" + url("/photo.png") + "&width=40&format=png";
+  auto first = shot_->get(query);
+  ASSERT_EQ(first.status, 200) << first.body;
+  auto etag = first.header("etag");
+  ASSERT_FALSE(etag.empty());
+  auto again = shot_->get(query, {{"If-None-Match", etag}});
+  EXPECT_EQ(again.status, 304);
+  EXPECT_EQ(again.header("etag"), etag);
+  EXPECT_TRUE(again.body.empty());
+  EXPECT_EQ(shot_->get(query, {{"If-None-Match", "\"other\""}}).status, 200);
+}
+
 TEST_F(ThumbnailTest, EachFormatHasItsMagicBytes) {
   auto get = [](const std::string& format) {
     return thumb("url=" + url("/photo.jpg") + "&width=64&height=64&format=" + format);
