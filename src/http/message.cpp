@@ -5,6 +5,7 @@
 #include <boost/beast/http/status.hpp>
 
 #include "core/log.hpp"
+#include "core/strings.hpp"
 
 namespace shot::http {
 namespace {
@@ -189,12 +190,8 @@ std::optional<Response> not_modified(const Request& request, std::string_view et
   bool match = false;
   while (!match && !rest.empty()) {
     auto comma = rest.find(',');
-    auto tag = rest.substr(0, comma);
+    auto tag = trim(rest.substr(0, comma));
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t'))
-      tag.remove_prefix(1);
-    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t'))
-      tag.remove_suffix(1);
     if (tag.starts_with("W/")) tag.remove_prefix(2);
     match = tag == "*" || tag == etag;
   }
