@@ -366,9 +366,12 @@ void add_api_routes(Router& router, ApiContext& ctx) {
   router.add("GET", "/v1/jobs",
              guard(Scope::api, [&ctx](Request& req) { return list_jobs(ctx, req); }));
   router.add("GET", "/v1/jobs/{id}", guard(Scope::job, [&ctx](Request& req) -> Task<Response> {
-               auto job = co_await ctx.jobs.get(req.params["id"], true);
-               if (!job) co_return problem_from(job.error());
-               co_return json_response(200, service::job_to_json(*job));
+               auto view = co_await ctx.jobs.view(req.params["id"]);
+               if (!view) co_return problem_from(view.error());
+               Response r;
+               r.content_type = "application/json";
+               r.shared_body = std::move(*view);
+               co_return r;
              }));
   router.add("DELETE", "/v1/jobs/{id}", guard(Scope::job, [&ctx](Request& req) -> Task<Response> {
                auto job = co_await ctx.jobs.cancel(req.params["id"]);

@@ -20,6 +20,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <charconv>
+#include <random>
 #include <vector>
 
 #include "core/id.hpp"
@@ -51,6 +52,26 @@ bool sane_request_id(std::string_view id) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
            c == '_' || c == '.' || c == ':';
   });
+}
+
+// A request's id when the client gave none: new_id()'s form (20 base32
+// characters), from a generator seeded once by the OS, so a request costs no
+// system call. Ids name requests in logs; they are not secrets.
+std::string next_request_id() {
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+  thread_local std::mt19937_64 random = [] {
+    std::string entropy = new_id();
+    std::seed_seq seed(entropy.begin(), entropy.end());
+    return std::mt19937_64(seed);
+  }();
+  std::string id(20, ' ');
+  auto bits = random();
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    if (i == 12) bits = random();  // 12 characters of 5 bits from each draw
+    id[i] = kAlphabet[bits & 31];
+    bits >>= 5;
+  }
+  return id;
 }
 
 Result<tcp::endpoint> parse_listen(std::string_view listen) {
@@ -355,7 +376,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
       std::string_view id(given.data(), given.size());
       if (sane_request_id(id)) request_id = std::string(id);
     }
-    if (request_id.empty()) request_id = new_id();
+    if (request_id.empty()) request_id = next_request_id();
 
     if (ec) {
       if (is_hangup(ec)) co_return false;

@@ -231,6 +231,17 @@ Task<Result<Job>> JobService::get(std::string job_id, bool with_items) {
   co_return job;
 }
 
+Task<Result<std::shared_ptr<const std::string>>> JobService::view(std::string job_id) {
+  if (auto it = job_memo_.find(job_id);
+      it != job_memo_.end() && it->second.view && now_ms() < it->second.until_ms)
+    co_return it->second.view;
+  auto job = co_await get(job_id, true);
+  if (!job) co_return fail(job.error());
+  auto body = std::make_shared<const std::string>(json::serialize(job_to_json(*job)));
+  if (auto it = job_memo_.find(job_id); it != job_memo_.end()) it->second.view = body;
+  co_return body;
+}
+
 void JobService::remember(const std::string& key, const CacheEntry& entry) {
   if (cache_memo_.size() >= kMemoEntries) cache_memo_.clear();
   cache_memo_[key] = CacheMemo{entry, now_ms() + kMemoMs};
@@ -250,8 +261,9 @@ Task<Result<Blob>> JobService::read_blob(std::string key) {
 }
 
 Task<Result<Picture>> JobService::produce(const std::string& url, const json::object& options,
-                                          int cache_ttl_s, bool fresh, std::string blob_key) {
-  const std::string key = cache_key(url, options);
+                                          int cache_ttl_s, bool fresh, std::string blob_key,
+                                          std::string known_key) {
+  const std::string key = known_key.empty() ? cache_key(url, options) : std::move(known_key);
   if (!fresh && cache_ttl_s > 0) {
     const auto now = now_ms();
     std::optional<CacheEntry> hit;
@@ -379,7 +391,9 @@ Task<Result<Picture>> JobService::capture_now(std::string url, json::object opti
   int ttl = cache_ttl_s.value_or(options_.default_cache_ttl_s);
   if (ttl < 0 || ttl > options_.max_cache_ttl_s)
     co_return fail(Errc::invalid_argument, "cache_ttl_s out of range", "cache_ttl_s");
-  co_return co_await produce(url, options, ttl, fresh, "sync/" + cache_key(url, options));
+  std::string key = cache_key(url, options);
+  std::string blob_key = "sync/" + key;
+  co_return co_await produce(url, options, ttl, fresh, std::move(blob_key), std::move(key));
 }
 
 Result<std::size_t> JobService::requeue_unfinished() {

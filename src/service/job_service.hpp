@@ -121,6 +121,9 @@ class JobService {
   void set_producer(JobKind kind, ItemProducer producer) { producers_[kind] = std::move(producer); }
   void on_job_done(JobKind kind, JobDoneHook hook) { done_hooks_[kind] = std::move(hook); }
   Task<Result<Job>> get(std::string job_id, bool with_items = true);
+  // GET /v1/jobs/{id}: the job as JSON (job_view.hpp), serialized; a finished
+  // job's answered from memory for a moment, like get().
+  Task<Result<std::shared_ptr<const std::string>>> view(std::string job_id);
   Task<Result<JobPage>> list(ListQuery query);
   Task<Result<Job>> cancel(std::string job_id);
 
@@ -161,7 +164,8 @@ class JobService {
   Task<void> finish_job(const Job& job);
   Task<void> run_item(std::string job_id, int index, int attempt, Delivery& delivery);
   Task<Result<Picture>> produce(const std::string& url, const json::object& options,
-                                int cache_ttl_s, bool fresh, std::string blob_key);
+                                int cache_ttl_s, bool fresh, std::string blob_key,
+                                std::string known_key = {});  // cache_key(url, options) if known
   Task<Result<void>> publish(const std::string& job_id, int index);
   CrawlHooks crawl_hooks();
 
@@ -198,6 +202,7 @@ class JobService {
   struct JobMemo {
     Job job;
     std::int64_t until_ms = 0;
+    std::shared_ptr<const std::string> view;  // job_to_json, serialized, once asked for
   };
   std::unordered_map<std::string, CacheMemo> cache_memo_;  // by cache key
   std::unordered_map<std::string, JobMemo> job_memo_;      // by job id (with items)

@@ -322,6 +322,43 @@ TEST_F(ServerTest, FileBodyIsServedByteForByte) {
   EXPECT_EQ(missing->body.find("nonexistent"), std::string::npos);
 }
 
+TEST_F(ServerTest, SharedBodyIsServedByteForByteAndStaysWithItsOwner) {
+  auto bytes = std::make_shared<std::string>(3 * 1000 * 1000, '\0');
+  std::mt19937 rng(7);
+  for (auto& ch : *bytes)
+    ch = static_cast<char>(rng() & 0xff);
+  std::shared_ptr<const std::string> shared = bytes;
+  router_.add("GET", "/shared", [shared](Request&) -> Task<Response> {
+    Response r;
+    r.content_type = "image/png";
+    r.shared_body = shared;
+    co_return r;
+  });
+  start();
+  TestClient c(port_);
+  for (int i = 0; i < 2; ++i) {  // twice on one connection: the bytes are not consumed
+    ASSERT_TRUE(c.send(request("GET", "/shared")));
+    auto r = c.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->header("Content-Length"), std::to_string(bytes->size()));
+    EXPECT_TRUE(r->body == *bytes) << "bodies differ; got " << r->body.size() << " bytes";
+  }
+  ASSERT_TRUE(c.send(request("HEAD", "/shared")));
+  auto head = c.read_response(true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->header("Content-Length"), std::to_string(bytes->size()));
+  EXPECT_TRUE(head->body.empty());
+  // Distinct generated request ids of new_id()'s form.
+  ASSERT_TRUE(c.send(request("GET", "/hello")));
+  auto a = c.read_response();
+  ASSERT_TRUE(c.send(request("GET", "/hello")));
+  auto b = c.read_response();
+  ASSERT_TRUE(a && b && a->header("X-Request-Id") && b->header("X-Request-Id"));
+  EXPECT_EQ(a->header("X-Request-Id")->size(), 20u);
+  EXPECT_NE(*a->header("X-Request-Id"), *b->header("X-Request-Id"));
+}
+
 TEST_F(ServerTest, HeadHasLengthButNoBody) {
   start();
   TestClient c(port_);
