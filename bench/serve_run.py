@@ -125,6 +125,8 @@ def main():
             if timings else None,
             "store_p50_ms": round(statistics.median([t.get("store_ms", 0) for t in timings]), 2)
             if timings else None,
+            "phases_p50_ms": {k: round(statistics.median([t[k] for t in timings if k in t]), 1)
+                              for k in sorted({k for t in timings for k in t})},
             "peak_rss_mb": mem.get("peak_rss_mb"), "peak_pss_mb": mem.get("peak_pss_mb"),
             "bad_size": sum(1 for i in ok if (i.get("width"), i.get("height")) != (1280, 800)),
         })

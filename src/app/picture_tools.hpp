@@ -11,6 +11,8 @@ class VipsPictureTools final : public capture::PictureTools {
   explicit VipsPictureTools(asio::thread_pool& blocking) : blocking_(blocking) {}
   Task<Result<std::string>> stitch(std::vector<std::string> tiles, capture::Format format,
                                    int quality) override;
+  Task<Result<std::optional<std::string>>> single_colour(const std::string& picture,
+                                                         int tolerance) override;
 
  private:
   asio::thread_pool& blocking_;

@@ -27,10 +27,12 @@ struct PageFacts {
 struct Timings {
   double acquire_ms = 0;   // waiting for a tab
   double navigate_ms = 0;  // until the document committed
-  double wait_ms = 0;      // until it counted as ready
+  double load_ms = 0;      // from the commit until the wait_until event
+  double wait_ms = 0;      // then until it counted as ready
   double act_ms = 0;       // css, js, clicks, scrolling
   double capture_ms = 0;   // Chromium rendering and encoding, then decoding its answer
   double decode_ms = 0;    // of capture_ms: shot decoding Chromium's base64 answer
+  double verdict_ms = 0;   // judging the picture (blank, error page, challenge)
   double total_ms = 0;
 };
 

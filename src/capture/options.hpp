@@ -37,6 +37,7 @@ struct CaptureOptions {
   std::string selector;
   std::optional<Clip> clip;
   bool omit_background = false;
+  bool small_png = false;  // png_encoding "small": Chromium's slower, tighter PNG
   Format format = Format::png;
   int quality = 80;  // jpeg and webp
   WaitUntil wait_until = WaitUntil::automatic;

@@ -1,6 +1,7 @@
 #include "capture/verdict.hpp"
 
 #include <cmath>
+#include <optional>
 
 #include "cdp/params.hpp"
 
@@ -12,6 +13,11 @@ using cdp::Params;
 // Pixels in the small copy judged for blankness: enough that a line of text
 // still shows as ink after scaling down a tall page.
 constexpr double kJudgedPixels = 200'000;
+// How far (per channel, 0-255) a pixel may stray from the first and the
+// picture still count as one colour: rounding noise, not content. JPEG and
+// WebP smear even a flat colour by up to ~8 (WebP at quality 50).
+constexpr int kTolerance = 2;
+constexpr int kLossyTolerance = 16;
 
 // Runs in an isolated world: the page's globals cannot lie to it. Returns
 // where the page is a bot wall, Chromium's error page, or one colour.
@@ -46,9 +52,12 @@ constexpr std::string_view kJudgeScript = R"JS(
 Task<std::string> small_copy(Run& run, const Clip& area) {
   double scale = std::min(1.0, std::sqrt(kJudgedPixels / std::max(1.0, area.width * area.height)) /
                                    run.o.device_scale_factor);
+  // Within the viewport Chromium copies what it has painted; beyond it, it
+  // must lay the page out again at full size first.
+  bool beyond = area.y + area.height > run.o.height || area.x + area.width > run.o.width;
   auto shot = co_await run.session.call(
       "Page.captureScreenshot",
-      Params()("format", "png")("fromSurface", true)("captureBeyondViewport", true)(
+      Params()("format", "png")("fromSurface", true)("captureBeyondViewport", beyond)(
           "clip", Params()("x", area.x)("y", area.y)("width", area.width)("height", area.height)(
                       "scale", scale)),
       run.deadline);
@@ -60,7 +69,18 @@ Task<std::string> small_copy(Run& run, const Clip& area) {
 
 Task<Result<void>> judge(Run& run, const Clip& area) {
   auto& facts = run.result.facts;
-  std::string png = co_await small_copy(run, area);
+  // The picture itself when the tools can read it (usually its first rows
+  // only); otherwise a small copy Chromium renders, decoded in the page.
+  bool judged = false;
+  std::optional<std::string> colour;  // when judged: the one colour, if any
+  if (run.tools && run.o.format != Format::pdf && !run.result.bytes.empty()) {
+    int tolerance = run.o.format == Format::png ? kTolerance : kLossyTolerance;
+    auto one = co_await run.tools->single_colour(run.result.bytes, tolerance);
+    judged = one.has_value();
+    if (one) colour = std::move(*one);
+  }
+  std::string png;
+  if (!judged) png = co_await small_copy(run, area);
   auto world = co_await run.session.call(
       "Page.createIsolatedWorld", Params()("frameId", run.target_id)("worldName", "shot-verdict"),
       run.deadline);
@@ -86,6 +106,9 @@ Task<Result<void>> judge(Run& run, const Clip& area) {
   } else if (json_bool(page, "error_page")) {
     facts.verdict = Verdict::error_page;
     facts.verdict_reason = "the browser's error page";
+  } else if (colour) {
+    facts.verdict = Verdict::blank;
+    facts.verdict_reason = "a single colour, " + *colour;
   } else if (json_bool(page, "single_colour")) {
     facts.verdict = Verdict::blank;
     facts.verdict_reason = "a single colour, " + std::string(json_string(page, "colour"));

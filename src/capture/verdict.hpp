@@ -3,12 +3,13 @@
 // well-known markers), `error_page` (HTTP >= 400 or Chromium's own error
 // page), `blank` (a single colour), or `ok`.
 //
-// Blank needs pixels, and capture may not use image/ (DESIGN §3): Chromium
-// renders a small copy of the captured area (clip with scale, a few hundred
-// pixels) and an isolated world of the page decodes it with
-// createImageBitmap. That costs one small screenshot and two round trips,
-// never a decode of the full picture, and the page's own scripts cannot
-// tamper with it.
+// Blank needs pixels, and capture may not use image/ (DESIGN §3): the
+// caller's PictureTools read the picture itself, row by row until a pixel
+// differs (for a page with content, its first rows). Without tools, Chromium
+// renders a small copy of the captured area and an isolated world of the page
+// decodes it with createImageBitmap, which costs a second screenshot. The
+// other verdicts read the DOM from an isolated world, where the page's own
+// scripts cannot tamper with them.
 
 #include "capture/run.hpp"
 

@@ -87,6 +87,13 @@ Result<Encoded> convert(std::string_view bytes, const EncodeOptions& options,
 Result<Encoded> stitch_vertical(std::span<const std::string> tiles, const EncodeOptions& options,
                                 const Limits& limits = {});
 
+// The colour of a picture whose every pixel is within `tolerance` of the first
+// in every channel (alpha included), as "#rrggbb"; nothing as soon as one pixel
+// differs. Rows are decoded lazily, in order, and only until a pixel differs:
+// a picture with content usually costs its first rows, not a full decode.
+Result<std::optional<std::string>> single_colour(std::string_view bytes, int tolerance,
+                                                 const Limits& limits = {});
+
 struct Rect {
   int x = 0;
   int y = 0;

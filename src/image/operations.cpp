@@ -1,6 +1,10 @@
-// probe, convert, crop and stitch: open lazily, transform, encode; pixels
-// stream from the decoder through to the encoder.
+// probe, convert, crop, stitch and single_colour: open lazily, transform,
+// encode; pixels stream from the decoder through to the encoder.
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -109,6 +113,55 @@ Result<Encoded> stitch_vertical(std::span<const std::string> tiles, const Encode
   auto ready = detail::prepare_for(std::move(joined), options.format);
   if (!ready) return fail(ready.error());
   return detail::encode(ready->get(), options, Errc::unsupported_media);
+}
+
+namespace {
+
+struct RegionUnref {
+  void operator()(VipsRegion* r) const { g_object_unref(r); }
+};
+
+}  // namespace
+
+Result<std::optional<std::string>> single_colour(std::string_view bytes, int tolerance,
+                                                 const Limits& limits) {
+  if (auto ok = init(); !ok) return fail(ok.error());
+  auto info = detail::check_header(bytes, limits);
+  if (!info) return fail(info.error());
+  auto image = detail::open(bytes, info->format, VIPS_ACCESS_SEQUENTIAL);
+  if (!image) return fail(image.error());
+  if (vips_image_get_format(image->get()) != VIPS_FORMAT_UCHAR) {
+    image =
+        step("cast", [&](VipsImage** out) { return vips_cast_uchar(image->get(), out, nullptr); });
+    if (!image) return fail(image.error());
+  }
+  VipsImage* in = image->get();
+  const int width = vips_image_get_width(in), height = vips_image_get_height(in);
+  const int bands = vips_image_get_bands(in);
+  std::unique_ptr<VipsRegion, RegionUnref> region(vips_region_new(in));
+  std::vector<int> first;
+  constexpr int kRows = 16;  // decoded per step
+  for (int y = 0; y < height; y += kRows) {
+    VipsRect rows{0, y, width, std::min(kRows, height - y)};
+    if (vips_region_prepare(region.get(), &rows) != 0)
+      return fail(detail::vips_failure(Errc::unsupported_media, "decoding the picture"));
+    for (int row = rows.top; row < rows.top + rows.height; ++row) {
+      const auto* p =
+          reinterpret_cast<const unsigned char*>(VIPS_REGION_ADDR(region.get(), 0, row));
+      if (first.empty()) first.assign(p, p + bands);
+      for (int x = 0; x < width; ++x, p += bands)
+        for (int b = 0; b < bands; ++b)
+          if (std::abs(p[b] - first[static_cast<std::size_t>(b)]) > tolerance)
+            return std::optional<std::string>();
+    }
+  }
+  if (first.empty()) return std::optional<std::string>();
+  auto channel = [&](int i) {
+    return first[static_cast<std::size_t>(std::min(i, bands < 3 ? 0 : i))];
+  };
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "#%02x%02x%02x", channel(0), channel(1), channel(2));
+  return std::optional<std::string>(hex);
 }
 
 }  // namespace shot::image

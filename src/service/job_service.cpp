@@ -315,12 +315,14 @@ Task<Result<Picture>> JobService::produce(const std::string& url, const json::ob
       out = fail(shot.error());
     } else {
       const auto& t = shot->timings;
-      const std::array<std::pair<const char*, double>, 6> phases = {{{"acquire", t.acquire_ms},
+      const std::array<std::pair<const char*, double>, 8> phases = {{{"acquire", t.acquire_ms},
                                                                      {"navigate", t.navigate_ms},
+                                                                     {"load", t.load_ms},
                                                                      {"wait", t.wait_ms},
                                                                      {"act", t.act_ms},
                                                                      {"capture", t.capture_ms},
-                                                                     {"decode", t.decode_ms}}};
+                                                                     {"decode", t.decode_ms},
+                                                                     {"verdict", t.verdict_ms}}};
       for (auto& [phase, ms] : phases)
         stats_.phases[phase].observe(ms / 1000);
       Picture p;

@@ -94,7 +94,8 @@ struct PhaseHistogram {
 struct ServiceStats {
   std::int64_t captures = 0, capture_failures = 0;
   // queue_wait (item created → started), the capture's acquire, navigate,
-  // wait, act, capture, decode, and store (hashing and writing the picture).
+  // load, wait, act, capture, decode, verdict, and store (hashing and writing
+  // the picture).
   std::map<std::string, PhaseHistogram> phases;
   std::int64_t jobs_submitted = 0;
   std::map<std::string, std::int64_t> jobs_finished;   // by final state

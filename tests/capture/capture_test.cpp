@@ -388,6 +388,23 @@ TEST_F(CaptureTest, ClipAndOmitBackground) {
   EXPECT_EQ(picture(*transparent).at(600, 600)[3], 0);
 }
 
+TEST_F(CaptureTest, PngEncodingSmallGivesTheSamePixelsInASmallerFile) {
+  // Text and stripes: something for the encoder to compress.
+  std::string page = "<body style='margin:0'>";
+  for (int i = 0; i < 60; ++i)
+    page += "<p style='margin:0;color:#" + std::string(i % 2 ? "c03" : "039") + "'>Line " +
+            std::to_string(i) + " of words, words and more words.</p>";
+  server_.page("/text", page);
+  auto fast = shoot(server_.url("/text"));
+  auto small = shoot(server_.url("/text"), R"({"png_encoding": "small"})");
+  ASSERT_TRUE(fast && small);
+  EXPECT_LT(small->bytes.size(), fast->bytes.size());
+  auto a = picture(*fast), b = picture(*small);
+  ASSERT_EQ(a.width, b.width);
+  ASSERT_EQ(a.height, b.height);
+  EXPECT_EQ(a.pixels, b.pixels);
+}
+
 TEST_F(CaptureTest, APageOverTheServersLimitsFailsAsTooLarge) {
   server_.route("/big.bin", [](const testing::Request&) {
     return Response{.content_type = "application/octet-stream",

@@ -150,6 +150,14 @@ std::string two_halves(int width, int height, Rgb left, Rgb right) {
   return save(canvas.get(), "png");
 }
 
+std::string one_dot(int width, int height, Rgb colour, int x, int y, Rgb dot) {
+  Img canvas = memory(
+      constant(width, height, {double(colour[0]), double(colour[1]), double(colour[2])}).get());
+  double ink[3] = {double(dot[0]), double(dot[1]), double(dot[2])};
+  check(vips_draw_rect(canvas.get(), ink, 3, x, y, 1, 1, "fill", TRUE, nullptr), nullptr);
+  return save(canvas.get(), "png");
+}
+
 std::string rotated_jpeg(int width, int height) {
   Img image = memory(constant(width, height, {200, 30, 30}).get());
   vips_image_set_int(image.get(), VIPS_META_ORIENTATION, 6);

@@ -25,6 +25,8 @@ std::string gradient(int width, int height, std::string_view saver = "png");
 std::string salient_square(int width, int height, int x, int y, int side);
 // Left half `left`, right half `right`.
 std::string two_halves(int width, int height, Rgb left, Rgb right);
+// One colour, but for a single `dot`-coloured pixel at (x, y).
+std::string one_dot(int width, int height, Rgb colour, int x, int y, Rgb dot);
 // A JPEG whose EXIF orientation tag says "rotate 90°" (6).
 std::string rotated_jpeg(int width, int height);
 // A valid 1x1 PNG whose IHDR (with a correct CRC) claims width × height.
