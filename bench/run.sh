@@ -10,7 +10,9 @@
 #   BENCH_NODE_DIR     folder holding node_modules/puppeteer-core (installed if missing)       [/tmp/bench-node]
 #   BENCH_SHARED       the shared corpus + baselines folder                                    [<repo>/../shared/bench]
 #   BENCH_RUN_TIMEOUT  hard limit per run, seconds                                             [600]
-#   BENCH_TOOLS        which runs to do, any of: shot pptr-A raw-reuse                         ["shot pptr-A raw-reuse"]
+#   BENCH_TOOLS        which runs to do, any of: shot shot-serve pptr-A raw-reuse  ["shot shot-serve pptr-A raw-reuse"]
+#   BENCH_SITES        sites the corpus is served as: 1, or up to 9 (127.0.0.1 ... 127.0.0.9, cycled
+#                      so consecutive URLs are cross-site, like real traffic)                    [1]
 #   SHOT               the shot binary                                                         [<repo>/build/shot]
 #   CHROMIUM           the browser the Node baselines launch (read by lib/common.mjs)          [/usr/bin/chromium]
 #
@@ -27,10 +29,12 @@ CONCURRENCY=${BENCH_CONCURRENCY:-1 2 4}
 NODE_DIR=${BENCH_NODE_DIR:-/tmp/bench-node}
 RUN_TIMEOUT=${BENCH_RUN_TIMEOUT:-600}
 TOOLS=${BENCH_TOOLS:-shot shot-serve pptr-A raw-reuse}
+SITES=${BENCH_SITES:-1}
 export BENCH_NODE_DIR=$NODE_DIR
 
 [[ $N =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_N must be a positive integer" >&2; exit 2; }
 [[ $RUN_TIMEOUT =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_RUN_TIMEOUT must be a positive integer" >&2; exit 2; }
+[[ $SITES =~ ^[1-9]$ ]] || { echo "BENCH_SITES must be 1..9" >&2; exit 2; }
 for c in $CONCURRENCY; do [[ $c =~ ^[1-9][0-9]*$ ]] || { echo "bad concurrency: $c" >&2; exit 2; }; done
 for t in $TOOLS; do case $t in shot|shot-serve|pptr-A|raw-reuse) ;; *) echo "unknown tool: $t" >&2; exit 2;; esac; done
 [[ -x $SHOT ]] || { echo "no shot binary at $SHOT (build: cmake --build build -j2 --target shot)" >&2; exit 2; }
@@ -94,7 +98,13 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 # Lifetime: enough for every run at its hard limit, plus slack; `timeout` bounds it again.
 N_RUNS=$(( $(wc -w <<<"$CONCURRENCY") * $(wc -w <<<"$TOOLS") ))
 SERVER_MAX=$(( N_RUNS * (RUN_TIMEOUT + 30) + 300 ))
-timeout $((SERVER_MAX + 10)) "$SHARED/pages/serve.sh" "$WORK/corpus" "$PORT" "$SERVER_MAX" >"$WORK/server.log" 2>&1 &
+if ((SITES == 1)); then
+  timeout $((SERVER_MAX + 10)) "$SHARED/pages/serve.sh" "$WORK/corpus" "$PORT" "$SERVER_MAX" >"$WORK/server.log" 2>&1 &
+else
+  sed "s#^#http://127.0.0.1:$PORT/#" "$WORK/corpus/paths.txt" > "$WORK/corpus/urls.txt"
+  BENCH_SHARED=$SHARED timeout $((SERVER_MAX + 10)) python3 "$HERE/sites.py" "$WORK/corpus" "$PORT" "$SITES" \
+    "$SERVER_MAX" >"$WORK/server.log" 2>&1 &
+fi
 SERVER_PID=$!
 for _ in $(seq 1 100); do   # up to ~10 s
   if python3 - "$PORT" <<'EOF' 2>/dev/null; then break; fi
@@ -108,15 +118,17 @@ grep -q "127.0.0.1:$PORT/" "$WORK/corpus/urls.txt" || { echo "urls.txt not rewri
 
 # --- run list: the 84 URLs cycled to N, shuffled with seed 42 (as the baselines' campaign did) --------
 LIST=$WORK/run-list.txt
-python3 - "$WORK/corpus/urls.txt" "$N" "$LIST" <<'EOF'
+python3 - "$WORK/corpus/urls.txt" "$N" "$LIST" "$SITES" <<'EOF'
 import random, sys
 urls = [u.strip() for u in open(sys.argv[1]) if u.strip()]
-n = int(sys.argv[2])
+n, sites = int(sys.argv[2]), int(sys.argv[4])
 run = [urls[i % len(urls)] for i in range(n)]
 random.Random(42).shuffle(run)
+# Several sites: the i-th URL goes to 127.0.0.(1 + i % sites), so neighbours are cross-site.
+run = [u.replace("//127.0.0.1:", "//127.0.0.%d:" % (1 + i % sites), 1) for i, u in enumerate(run)]
 open(sys.argv[3], "w").write("".join(u + "\n" for u in run))
 EOF
-echo "corpus: $(wc -l < "$WORK/corpus/urls.txt") pages on 127.0.0.1:$PORT; run list: $N URLs; C: $CONCURRENCY; results: $RESULTS" >&2
+echo "corpus: $(wc -l < "$WORK/corpus/urls.txt") pages on 127.0.0.1-$SITES:$PORT; run list: $N URLs; C: $CONCURRENCY; results: $RESULTS" >&2
 echo "shot binary: $SHOT_ID (copied from $SHOT_SRC)" >&2
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $(/usr/bin/chromium --version 2>/dev/null | tail -1 || echo chromium ?)" >&2
 
@@ -150,9 +162,9 @@ run_one() {
   esac
   t1=$(date +%s.%N)
   kill_leftovers "$dir"
-  python3 - "$label" "$c" "$order" "$rc" "$t0" "$t1" "$dir" "$N" >>"$RESULTS" <<'EOF'
+  python3 - "$label" "$c" "$order" "$rc" "$t0" "$t1" "$dir" "$N" "$SITES" >>"$RESULTS" <<'EOF'
 import glob, json, os, struct, sys
-label, c, order, rc, t0, t1, d, n = sys.argv[1:]
+label, c, order, rc, t0, t1, d, n, sites = sys.argv[1:]
 c, rc, n = int(c), int(rc), int(n)
 line = None
 src = os.path.join(d, "report.json") if label == "shot" else os.path.join(d, "stdout")
@@ -165,7 +177,8 @@ if line is None:
     err = open(os.path.join(d, "stderr"), errors="replace").read()[-400:]
     line = {"concurrency": c, "n": n, "error": "timeout" if rc == 124 else "no JSON line (exit %d)" % rc,
             "stderr_tail": err}
-line = {"label": label, **line, "order": int(order), "exit": rc, "wall_s": round(float(t1) - float(t0), 2)}
+line = {"label": label, **line, "sites": int(sites), "order": int(order), "exit": rc,
+        "wall_s": round(float(t1) - float(t0), 2)}
 if label == "shot":
     # Check every file shot wrote: a 1280x800 PNG header; `files` should equal n - failures.
     files = glob.glob(os.path.join(d, "out", "*"))

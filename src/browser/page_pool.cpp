@@ -1,5 +1,7 @@
 #include "browser/page_pool.hpp"
 
+#include <thread>
+
 #include "core/log.hpp"
 
 namespace shot::browser {
@@ -13,7 +15,10 @@ PagePool::PagePool(Executor executor, PoolOptions options)
     : executor_(executor),
       options_(std::move(options)),
       slots_(executor, static_cast<std::size_t>(std::max(1, options_.tabs))),
-      launch_lock_(executor, 1) {}
+      launch_lock_(executor, 1) {
+  if (options_.spare_tabs < 0)
+    options_.spare_tabs = options_.tabs < static_cast<int>(std::thread::hardware_concurrency());
+}
 
 PagePool::~PagePool() {
   shutdown();
@@ -111,13 +116,14 @@ void PagePool::give_back(std::unique_ptr<Tab> tab) {
   refill();
 }
 
-// Keeps a ready tab for every slot. Reused tabs come back through give_back;
-// without reuse, a tab is prepared for each slot even while it is busy, so its
-// next capture does not wait for a context to open after this one ends.
+// Keeps a ready tab for every slot, plus the spares. Reused tabs come back
+// through give_back; without reuse, a tab is prepared for each slot even while
+// it is busy, so its next capture does not wait for a context to open after
+// this one ends.
 void PagePool::refill() {
   if (shut_ || !browser_ || !browser_->alive()) return;
-  int wanted = options_.tabs - static_cast<int>(ready_.size()) - preparing_ -
-               (options_.reuse_tabs ? busy_ : 0);
+  int wanted = options_.tabs + (options_.reuse_tabs ? options_.spare_tabs : 0) -
+               static_cast<int>(ready_.size()) - preparing_ - (options_.reuse_tabs ? busy_ : 0);
   for (int i = 0; i < wanted; ++i)
     prepare(nullptr);
 }

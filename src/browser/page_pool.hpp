@@ -22,6 +22,12 @@ struct PoolOptions {
   // window for each capture; `tab_uses` captures before a tab is replaced.
   bool reuse_tabs = true;
   int tab_uses = 100;
+  // Reused tabs kept beyond `tabs`, so a capture takes a tab already reset
+  // while the one it just gave back is being reset: the reset leaves the
+  // critical path, for one more renderer's memory. That only pays while a
+  // core is free to do the reset, so by default (-1): one spare when `tabs`
+  // is below the number of cores, none otherwise.
+  int spare_tabs = -1;
   Millis launch_timeout{30'000};
   ChromiumOptions chromium;
 };
