@@ -109,6 +109,7 @@ Task<Result<Lease>> PagePool::acquire(Deadline deadline) {
 
 void PagePool::give_back(std::unique_ptr<Tab> tab) {
   --busy_;
+  given_back_ = true;
   if (tab && options_.reuse_tabs && !shut_ && browser_ && &tab->browser() == browser_.get() &&
       tab->alive() && tab->captures() < options_.tab_uses)
     prepare(std::move(tab));
@@ -122,8 +123,10 @@ void PagePool::give_back(std::unique_ptr<Tab> tab) {
 // this one ends.
 void PagePool::refill() {
   if (shut_ || !browser_ || !browser_->alive()) return;
-  int wanted = options_.tabs + (options_.reuse_tabs ? options_.spare_tabs : 0) -
-               static_cast<int>(ready_.size()) - preparing_ - (options_.reuse_tabs ? busy_ : 0);
+  // Spares once a tab has come back: they would only slow the first capture.
+  int spare = options_.reuse_tabs && given_back_ ? options_.spare_tabs : 0;
+  int wanted = options_.tabs + spare - static_cast<int>(ready_.size()) - preparing_ -
+               (options_.reuse_tabs ? busy_ : 0);
   for (int i = 0; i < wanted; ++i)
     prepare(nullptr);
 }

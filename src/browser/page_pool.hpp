@@ -109,6 +109,7 @@ class PagePool {
   int preparing_ = 0;
   std::vector<asio::steady_timer*> prepared_waiters_;
   int busy_ = 0;
+  bool given_back_ = false;  // a tab has come back: spares are wanted from now on
   int launches_ = 0;
   int tabs_opened_ = 0;
   int tabs_reset_ = 0;

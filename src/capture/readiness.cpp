@@ -49,14 +49,15 @@ constexpr std::string_view kProbeScript = R"JS((() => {
   window.requestAnimationFrame = function (cb) { frames++; return raf.call(window, cb); };
 })())JS";
 
-// Shared helpers of the in-page scripts: a frame (or 50 ms when frames do not
-// come), a sleep and a race against the budget that the page cannot slow down.
+// Shared helpers of the in-page scripts: a frame (true; or false after 50 ms
+// when no frame came), a sleep and a race against the budget that the page
+// cannot slow down.
 constexpr std::string_view kHelpers = R"JS(
   const g = window.__shotGate, t0 = performance.now();
   const left = () => budget - (performance.now() - t0);
   const sleep = (ms) => new Promise(r => (g ? g.setTimeout : setTimeout)(r, Math.max(0, ms)));
   const frame = () => Promise.race([
-    new Promise(r => (g ? g.raf : requestAnimationFrame)(() => r())), sleep(50)]);
+    new Promise(r => (g ? g.raf : requestAnimationFrame)(() => r(true))), sleep(50).then(() => false)]);
   const within = (p) => Promise.race([
     Promise.resolve(p).then(() => true, () => true), sleep(left()).then(() => false)]);
 )JS";
@@ -100,7 +101,10 @@ constexpr std::string_view kPassScript = R"JS(
   finish();
   mark('animations', true);
   // Frames: two in a row in which nothing in the DOM changed, nothing shifted
-  // and the document kept its height.
+  // and the document kept its height. Only frames that really came count: on
+  // a busy machine a frame can take longer than the 50 ms fallback, and the
+  // page's own frame callbacks have not run yet. Half a second without any
+  // frame (a page that never paints) counts as quiet too.
   let changed = false, shifted = false;
   const mo = new MutationObserver(() => { changed = true; });
   mo.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
@@ -111,15 +115,16 @@ constexpr std::string_view kPassScript = R"JS(
   } catch (e) {}
   const height = () => document.documentElement ? document.documentElement.scrollHeight : 0;
   let quiet = 0, lastHeight = height(), lastChanged = false, lastShifted = false, busyFrames = false;
+  let stalls = 0;
   while (quiet < 2 && left() > 0) {
     const f0 = g ? g.frames() : 0;
-    await within(frame());
+    const painted = await Promise.race([frame(), sleep(left()).then(() => false)]);
     finish();
     const h = height();
     busyFrames = g ? g.frames() > f0 : false;
     lastChanged = changed;
     lastShifted = shifted || h !== lastHeight;
-    quiet = lastChanged || lastShifted ? 0 : quiet + 1;
+    quiet = lastChanged || lastShifted ? 0 : painted || ++stalls >= 10 ? quiet + 1 : quiet;
     changed = shifted = false;
     lastHeight = h;
   }
