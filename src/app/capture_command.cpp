@@ -212,8 +212,10 @@ int run_capture(const CaptureCommand& command) {
         for (int w = 0; w < pool_options.tabs; ++w)
           asio::co_spawn(io, worker(), [&](std::exception_ptr) {
             if (--running == 0) {
+              // Done: the tab being reset for a next capture is not waited for.
               pool.shutdown();
               signals.cancel();
+              io.stop();
             }
           });
       },
