@@ -217,34 +217,21 @@ CrawlHooks JobService::crawl_hooks() {
 // finish), so polls of it are answered from memory for a moment.
 Task<Result<Job>> JobService::get(std::string job_id, bool with_items) {
   const auto now = now_ms();
-  if (with_items) {
-    if (auto it = job_memo_.find(job_id); it != job_memo_.end()) {
-      if (now < it->second.until_ms) co_return it->second.job;
-      job_memo_.erase(it);
-    }
-  }
+  if (with_items)
+    if (auto* memo = job_memo_.find(job_id, now)) co_return memo->job;
   auto job = co_await blocking([&] { return store_.get(job_id, with_items); });
-  if (with_items && job && is_terminal(job->state) && job->state != JobState::canceled) {
-    if (job_memo_.size() >= kMemoEntries) job_memo_.clear();
-    job_memo_[job_id] = JobMemo{*job, now + kMemoMs};
-  }
+  if (with_items && job && is_terminal(job->state) && job->state != JobState::canceled)
+    job_memo_.put(job_id, JobMemo{*job, nullptr}, now);
   co_return job;
 }
 
 Task<Result<std::shared_ptr<const std::string>>> JobService::view(std::string job_id) {
-  if (auto it = job_memo_.find(job_id);
-      it != job_memo_.end() && it->second.view && now_ms() < it->second.until_ms)
-    co_return it->second.view;
+  if (auto* memo = job_memo_.find(job_id, now_ms()); memo && memo->view) co_return memo->view;
   auto job = co_await get(job_id, true);
   if (!job) co_return fail(job.error());
   auto body = std::make_shared<const std::string>(json::serialize(job_to_json(*job)));
-  if (auto it = job_memo_.find(job_id); it != job_memo_.end()) it->second.view = body;
+  if (auto* memo = job_memo_.find(job_id, now_ms())) memo->view = body;
   co_return body;
-}
-
-void JobService::remember(const std::string& key, const CacheEntry& entry) {
-  if (cache_memo_.size() >= kMemoEntries) cache_memo_.clear();
-  cache_memo_[key] = CacheMemo{entry, now_ms() + kMemoMs};
 }
 
 Task<Result<JobPage>> JobService::list(ListQuery query) {
@@ -252,7 +239,7 @@ Task<Result<JobPage>> JobService::list(ListQuery query) {
 }
 
 Task<Result<Job>> JobService::cancel(std::string job_id) {
-  job_memo_.erase(job_id);
+  job_memo_.forget(job_id);
   co_return co_await blocking([&] { return store_.cancel(job_id, now_ms()); });
 }
 
@@ -267,17 +254,12 @@ Task<Result<Picture>> JobService::produce(const std::string& url, const json::ob
   if (!fresh && cache_ttl_s > 0) {
     const auto now = now_ms();
     std::optional<CacheEntry> hit;
-    if (auto it = cache_memo_.find(key); it != cache_memo_.end()) {
-      if (now < it->second.until_ms && now < it->second.entry.expires_ms)
-        hit = it->second.entry;
-      else
-        cache_memo_.erase(it);
-    }
+    if (auto* memo = cache_memo_.find(key, now); memo && now < memo->expires_ms) hit = *memo;
     if (!hit) {
       auto stored = co_await blocking([&] { return store_.cache_get(key, now); });
       if (stored && *stored) {
         hit = std::move(**stored);
-        remember(key, *hit);
+        cache_memo_.put(key, *hit, now);
       }
     }
     if (hit) {
@@ -362,7 +344,7 @@ Task<Result<Picture>> JobService::produce(const std::string& url, const json::ob
         return {};
       });
       // This process's own reads see the new entry at once (a fresh capture replaced one).
-      if (stored && entry) remember(key, *entry);
+      if (stored && entry) cache_memo_.put(key, *entry, now_ms());
       if (auto* t = json_object(facts, "timings"); t && t->contains("store_ms"))
         stats_.phases["store"].observe(json_double(*t, "store_ms") / 1000);
       if (stored)

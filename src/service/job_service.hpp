@@ -193,21 +193,39 @@ class JobService {
   std::map<std::string, std::shared_ptr<Inflight>> inflight_;
   // Store reads answered from memory for a moment, so a hot cached picture or a
   // finished job polled in a loop costs no trip to the store's thread pool:
-  // each entry is trusted for kMemoMs, at most kMemoEntries of each kind.
-  static constexpr std::int64_t kMemoMs = 1000;
-  static constexpr std::size_t kMemoEntries = 4096;
-  struct CacheMemo {
-    CacheEntry entry;
-    std::int64_t until_ms = 0;
+  // each entry is trusted for Memo::kMs, at most Memo::kEntries of each kind.
+  template <typename T>
+  class Memo {
+   public:
+    static constexpr std::int64_t kMs = 1000;
+    static constexpr std::size_t kEntries = 4096;
+    // The value put under `key` less than kMs before `now`, or null (and forgotten).
+    T* find(const std::string& key, std::int64_t now) {
+      auto it = map_.find(key);
+      if (it == map_.end()) return nullptr;
+      if (now < it->second.until_ms) return &it->second.value;
+      map_.erase(it);
+      return nullptr;
+    }
+    T& put(const std::string& key, T value, std::int64_t now) {
+      if (map_.size() >= kEntries) map_.clear();
+      return (map_[key] = Entry{std::move(value), now + kMs}).value;
+    }
+    void forget(const std::string& key) { map_.erase(key); }
+
+   private:
+    struct Entry {
+      T value;
+      std::int64_t until_ms = 0;
+    };
+    std::unordered_map<std::string, Entry> map_;
   };
   struct JobMemo {
     Job job;
-    std::int64_t until_ms = 0;
     std::shared_ptr<const std::string> view;  // job_to_json, serialized, once asked for
   };
-  std::unordered_map<std::string, CacheMemo> cache_memo_;  // by cache key
-  std::unordered_map<std::string, JobMemo> job_memo_;      // by job id (with items)
-  void remember(const std::string& key, const CacheEntry& entry);
+  Memo<CacheEntry> cache_memo_;  // by cache key
+  Memo<JobMemo> job_memo_;       // by job id (with items)
   ServiceStats stats_;
   bool stopping_ = false;
   int workers_running_ = 0;
