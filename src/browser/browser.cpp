@@ -72,6 +72,7 @@ Tab::Tab(std::shared_ptr<Browser> browser, std::shared_ptr<cdp::Session> control
 }
 
 Tab::~Tab() {
+  kept_.reset();
   for (int id : listeners_)
     control_->off(id);
   if (!browser_->alive()) return;
@@ -100,6 +101,15 @@ void Tab::on_child_frame() {
 }
 
 Task<Result<std::unique_ptr<Page>>> Tab::attach(Deadline deadline) {
+  if (auto page = std::move(kept_); page && !page->session().gone()) {
+    // The last capture's pages leave no trace in history.length.
+    auto ok = co_await page->session().call("Page.resetNavigationHistory", {}, deadline);
+    if (!ok) co_return fail(ok.error());
+    page->keep(false);  // until this capture, too, proves to set nothing else
+    ++captures_;
+    browser_->count_page();
+    co_return page;
+  }
   auto attached = co_await browser_->call(
       "Target.attachToTarget", Params()("targetId", target_id_)("flatten", true), deadline);
   if (!attached) co_return fail(attached.error());
@@ -125,13 +135,15 @@ Task<Result<void>> Tab::reset(Deadline deadline) {
   if (!alive()) co_return fail(Errc::browser_crashed, "the tab is gone");
   if (unclearable_ || origins_.size() > 1)
     co_return fail(Errc::conflict, "the capture reached state kept by other sites");
-  // sessionStorage belongs to the tab, not to the origin's storage: only the
-  // document itself can clear it.
-  if (!origins_.empty()) {
-    auto cleared = co_await control_->call(
-        "Runtime.evaluate", Params()("expression", "try { sessionStorage.clear() } catch (e) {}"),
-        deadline);
-    if (!cleared) co_return fail(cleared.error());
+  // sessionStorage belongs to the tab, not to the origin's storage. Cleared
+  // through DevTools, not by the page's own sessionStorage.clear(), which the
+  // page may have replaced; and while the document is the origin's, since
+  // DevTools finds the storage through a frame showing it.
+  for (const auto& origin : origins_) {
+    json::object storage = Params()("securityOrigin", origin)("isLocalStorage", false);
+    auto cleared = co_await control_->call("DOMStorage.clear",
+                                           Params()("storageId", std::move(storage)), deadline);
+    if (!cleared) co_return fail(Errc::conflict, "sessionStorage: " + cleared.error().message);
   }
   // Unload, so the page writes nothing after it is cleared; the rest needs the
   // new document committed (the session follows it there).

@@ -7,8 +7,7 @@
 namespace shot::browser {
 
 Lease::~Lease() {
-  ready_.page.reset();  // detaches the capture's session: its overrides go with it
-  if (pool_) pool_->give_back(std::move(ready_.tab));
+  if (pool_) pool_->give_back(std::move(ready_.tab), std::move(ready_.page));
 }
 
 PagePool::PagePool(Executor executor, PoolOptions options)
@@ -107,7 +106,11 @@ Task<Result<Lease>> PagePool::acquire(Deadline deadline) {
   co_return Lease(this, std::move(*ready));
 }
 
-void PagePool::give_back(std::unique_ptr<Tab> tab) {
+void PagePool::give_back(std::unique_ptr<Tab> tab, std::unique_ptr<Page> page) {
+  // A session that set more than the baseline is detached here, and its
+  // overrides go with it; a kept one stays with the tab (dropped with it).
+  if (tab && page && page->kept()) tab->keep(std::move(page));
+  page.reset();
   --busy_;
   given_back_ = true;
   if (tab && options_.reuse_tabs && !shut_ && browser_ && &tab->browser() == browser_.get() &&

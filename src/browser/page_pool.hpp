@@ -91,7 +91,7 @@ class PagePool {
 
  private:
   friend class Lease;
-  void give_back(std::unique_ptr<Tab> tab);
+  void give_back(std::unique_ptr<Tab> tab, std::unique_ptr<Page> page = nullptr);
   Task<Result<std::shared_ptr<Browser>>> running_browser(Deadline deadline);
   void refill();
   // Makes `tab` (a new one when null) ready in the background.

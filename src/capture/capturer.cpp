@@ -62,19 +62,38 @@ std::string resource_type_cdp(std::string_view t) {
 Task<Result<void>> emulate(Run& run) {
   auto& s = run.session;
   auto& o = run.o;
+  auto& kept = *run.baseline;
   std::vector<std::shared_ptr<cdp::OneShot>> replies;
-  replies.push_back(s.send("Emulation.setDeviceMetricsOverride",
-                           Params()("width", o.width)("height", o.height)(
-                               "deviceScaleFactor", o.device_scale_factor)("mobile", o.mobile)));
-  replies.push_back(s.send("Network.enable"));
-  if (o.wait_until == WaitUntil::automatic && o.javascript) replies.push_back(install_probes(run));
+  // The baseline: set when the kept session does not carry it already.
+  std::string metrics = std::to_string(o.width) + "x" + std::to_string(o.height) + "@" +
+                        std::to_string(o.device_scale_factor) + (o.mobile ? "m" : "");
+  if (kept.metrics != metrics) {
+    replies.push_back(s.send("Emulation.setDeviceMetricsOverride",
+                             Params()("width", o.width)("height", o.height)(
+                                 "deviceScaleFactor", o.device_scale_factor)("mobile", o.mobile)));
+    kept.metrics = std::move(metrics);
+  }
+  if (!kept.network) {
+    replies.push_back(s.send("Network.enable"));
+    kept.network = true;
+  }
+  std::shared_ptr<cdp::OneShot> probes;
+  if (o.wait_until == WaitUntil::automatic && o.javascript) {
+    if (kept.probes.empty()) replies.push_back(probes = install_probes(run));
+  } else if (!kept.probes.empty()) {
+    replies.push_back(s.send("Page.removeScriptToEvaluateOnNewDocument",
+                             Params()("identifier", std::exchange(kept.probes, ""))));
+  }
+  // Anything else: this session is not kept for the next capture.
+  auto extra = [&](std::shared_ptr<cdp::OneShot> reply) {
+    run.extra_overrides = true;
+    replies.push_back(std::move(reply));
+  };
   if (!o.user_agent.empty())
-    replies.push_back(
-        s.send("Emulation.setUserAgentOverride", Params()("userAgent", o.user_agent)));
-  if (!o.locale.empty())
-    replies.push_back(s.send("Emulation.setLocaleOverride", Params()("locale", o.locale)));
+    extra(s.send("Emulation.setUserAgentOverride", Params()("userAgent", o.user_agent)));
+  if (!o.locale.empty()) extra(s.send("Emulation.setLocaleOverride", Params()("locale", o.locale)));
   if (!o.timezone.empty())
-    replies.push_back(s.send("Emulation.setTimezoneOverride", Params()("timezoneId", o.timezone)));
+    extra(s.send("Emulation.setTimezoneOverride", Params()("timezoneId", o.timezone)));
   if (o.dark_mode || o.reduced_motion || o.media != Media::unset) {
     json::array features;
     features.push_back(json::value(
@@ -84,15 +103,14 @@ Task<Result<void>> emulate(Run& run) {
     std::string media = o.media == Media::print    ? "print"
                         : o.media == Media::screen ? "screen"
                                                    : "";
-    replies.push_back(s.send("Emulation.setEmulatedMedia",
-                             Params()("media", media)("features", std::move(features))));
+    extra(s.send("Emulation.setEmulatedMedia",
+                 Params()("media", media)("features", std::move(features))));
   }
-  if (!o.javascript)
-    replies.push_back(s.send("Emulation.setScriptExecutionDisabled", Params()("value", true)));
+  if (!o.javascript) extra(s.send("Emulation.setScriptExecutionDisabled", Params()("value", true)));
   if (o.omit_background) {
     json::object transparent = Params()("r", 0)("g", 0)("b", 0)("a", 0);
-    replies.push_back(s.send("Emulation.setDefaultBackgroundColorOverride",
-                             Params()("color", std::move(transparent))));
+    extra(s.send("Emulation.setDefaultBackgroundColorOverride",
+                 Params()("color", std::move(transparent))));
   }
   json::object headers;
   for (auto& [k, v] : o.headers)
@@ -100,8 +118,8 @@ Task<Result<void>> emulate(Run& run) {
   if (!o.locale.empty() && !headers.contains("Accept-Language"))
     headers["Accept-Language"] = o.locale;
   if (!headers.empty())
-    replies.push_back(
-        s.send("Network.setExtraHTTPHeaders", Params()("headers", std::move(headers))));
+    extra(s.send("Network.setExtraHTTPHeaders", Params()("headers", std::move(headers))));
+  // Cookies go into the context's jar, which the reset clears: not the session's.
   if (!o.cookies.empty()) {
     json::array cookies;
     for (auto& c : o.cookies)
@@ -112,12 +130,12 @@ Task<Result<void>> emulate(Run& run) {
     json::array urls;
     for (auto& u : o.block_urls)
       urls.emplace_back(json::string(u));
-    replies.push_back(s.send("Network.setBlockedURLs", Params()("urls", std::move(urls))));
+    extra(s.send("Network.setBlockedURLs", Params()("urls", std::move(urls))));
   }
 
   // Requests are intercepted only when something needs deciding: blocked
   // resource types, ads and trackers, or credentials for an auth challenge.
-  if (o.block_cookie_banners || o.block_ads) replies.push_back(install_clutter_css(run));
+  if (o.block_cookie_banners || o.block_ads) extra(install_clutter_css(run));
   if (!o.block_resources.empty() || o.basic_auth || o.block_ads) {
     json::array patterns;
     if (o.basic_auth || o.block_ads) {
@@ -159,10 +177,15 @@ Task<Result<void>> emulate(Run& run) {
                           "authChallengeResponse", std::move(answer)));
       });
     }
-    replies.push_back(s.send("Fetch.enable", Params()("patterns", std::move(patterns))(
-                                                 "handleAuthRequests", o.basic_auth.has_value())));
+    extra(s.send("Fetch.enable", Params()("patterns", std::move(patterns))(
+                                     "handleAuthRequests", o.basic_auth.has_value())));
   }
-  co_return co_await await_all(std::move(replies), run.deadline);
+  if (auto ok = co_await await_all(std::move(replies), run.deadline); !ok) co_return ok;
+  if (probes) {
+    auto installed = co_await probes->wait(run.deadline);
+    if (installed) kept.probes = json_string(*installed, "identifier");
+  }
+  co_return Result<void>{};
 }
 
 Task<Result<void>> navigate(Run& run) {
@@ -525,7 +548,8 @@ Task<Result<CaptureResult>> Capturer::capture(std::string url, CaptureOptions op
       continue;
     }
     auto& page = lease->page();
-    Run run{page.session(), page.target_id(), url, options, deadline, tools_, limits_};
+    Run run{page.session(), page.target_id(), url,     options,
+            deadline,       tools_,           limits_, &page.baseline()};
     run.area = Clip{0, 0, static_cast<double>(options.width), static_cast<double>(options.height)};
     run.result.timings.acquire_ms = elapsed_ms(acquired_at);
     std::optional<Error> error;
@@ -545,6 +569,7 @@ Task<Result<CaptureResult>> Capturer::capture(std::string url, CaptureOptions op
       }
     }
     if (!error) {
+      if (!run.extra_overrides) page.keep(true);
       run.result.attempts = attempt;
       run.result.timings.total_ms = elapsed_ms(start);
       co_return std::move(run.result);

@@ -20,6 +20,11 @@ struct Run {
   Deadline deadline;
   PictureTools* tools = nullptr;
   CaptureLimits limits;
+  // What the session already carries from the tab's last capture; set only
+  // what differs. `extra_overrides` once this capture sets anything else, so
+  // the session is not kept for the next one.
+  browser::Page::Baseline* baseline = nullptr;
+  bool extra_overrides = false;
   CaptureResult result;
 
   // Network activity of this page, for the readiness gate and the HTTP status.

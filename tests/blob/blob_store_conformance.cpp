@@ -62,6 +62,8 @@ TEST_P(BlobStoreConformance, PutAgainReplaces) {
   EXPECT_EQ(blob->bytes, "second");
   EXPECT_EQ(blob->content_type, "image/webp");
   EXPECT_EQ(store_->head("k/v.png")->bytes, 6);
+  ASSERT_OK(store_->put("k/v.png", "third", "image/png"));
+  EXPECT_EQ(store_->get("k/v.png")->content_type, "image/png");
 }
 
 TEST_P(BlobStoreConformance, MissingIsNotFound) {

@@ -86,6 +86,25 @@ TEST(FileBlobStore, MissingMetaFallsBackToOctetStream) {
   EXPECT_EQ(blob->content_type, "application/octet-stream");
 }
 
+TEST(FileBlobStore, APictureNeedsNoMetaFileAndAStaleOneGoes) {
+  // The type a picture's extension implies is not written down: one file
+  // (and its fsyncs) per put instead of two.
+  TempDir dir;
+  auto store = open_blob_store("file:" + dir.path().string());
+  ASSERT_TRUE(store);
+  const auto meta = dir.path() / "meta" / "jobs" / "1.png";
+  ASSERT_TRUE((*store)->put("jobs/1.png", "pixels", "image/png"));
+  EXPECT_FALSE(std::filesystem::exists(meta));
+  EXPECT_EQ((*store)->get("jobs/1.png")->content_type, "image/png");
+  // Another type for the same key is written down, and forgotten again.
+  ASSERT_TRUE((*store)->put("jobs/1.png", "text", "text/plain"));
+  EXPECT_TRUE(std::filesystem::exists(meta));
+  EXPECT_EQ((*store)->get("jobs/1.png")->content_type, "text/plain");
+  ASSERT_TRUE((*store)->put("jobs/1.png", "pixels", "image/png"));
+  EXPECT_FALSE(std::filesystem::exists(meta));
+  EXPECT_EQ((*store)->head("jobs/1.png")->content_type, "image/png");
+}
+
 TEST(FileBlobStore, UnusableFolderIsAClearError) {
   TempDir dir;
   std::ofstream(dir.path() / "file") << "x";

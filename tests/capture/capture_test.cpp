@@ -245,7 +245,7 @@ TEST_F(CaptureTest, BlockResourcesStopsImagesBeingRequested) {
   ASSERT_TRUE(blocked) << blocked.error().message;
   EXPECT_EQ(server_.hits("/pixel.png"), 0);
   auto normal = shoot(server_.url("/img"));
-  ASSERT_TRUE(normal);
+  ASSERT_TRUE(normal) << normal.error().message;
   EXPECT_EQ(server_.hits("/pixel.png"), 1);
 }
 
@@ -317,6 +317,68 @@ TEST_F(CaptureTest, CapturesAreIsolatedFromEachOther) {
   }
   // And the captures did share tabs: isolation came from resetting them.
   EXPECT_GE(pool_->stats().tabs_reset - reused_before, 2 * rounds - 2);
+}
+
+TEST_F(CaptureTest, APageCannotKeepItsSessionStorageByReplacingClear) {
+  // The page sabotages the obvious clearing (its own sessionStorage.clear())
+  // and writes again on a timer and while it is unloaded.
+  server_.page("/set", R"(<title></title><script>
+    Storage.prototype.clear = function () {};
+    sessionStorage.setItem('k', 'v1');
+    setInterval(() => sessionStorage.setItem('k', 'timer'), 1);
+    addEventListener('pagehide', () => sessionStorage.setItem('k', 'pagehide'));
+    document.title = 'done';</script>)");
+  server_.page("/read",
+               "<title></title><script>document.title = 'done session=' + "
+               "sessionStorage.getItem('k');</script>");
+  const auto wait_done = R"j({"wait_for_function": "document.title.startsWith('done')"})j";
+  const int reused_before = pool_->stats().tabs_reset;
+  for (int i = 0; i < 3; ++i) {
+    auto set = shoot(server_.url("/set"), wait_done);
+    ASSERT_TRUE(set) << set.error().message;
+    auto r = shoot(server_.url("/read"), wait_done);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->facts.title, "done session=null");
+  }
+  EXPECT_GE(pool_->stats().tabs_reset - reused_before, 4);
+}
+
+TEST_F(CaptureTest, OverridesOfOneCaptureDoNotReachTheNext) {
+  // A capture's session is kept for the tab's next capture only when it set
+  // nothing but the device metrics: these options must not outlive theirs.
+  server_.page("/who", R"(<title></title><script>
+    document.title = 'ua=' + navigator.userAgent.includes('Leaky') + ';tz=' +
+      Intl.DateTimeFormat().resolvedOptions().timeZone + ';w=' + innerWidth + ';dark=' +
+      matchMedia('(prefers-color-scheme: dark)').matches + ';js=on';</script>)");
+  const auto plain = shoot(server_.url("/who"), R"({"wait_until": "load"})");
+  ASSERT_TRUE(plain) << plain.error().message;
+  const std::string expected = plain->facts.title;
+  ASSERT_NE(expected.find("ua=false;"), std::string::npos) << expected;
+  ASSERT_NE(expected.find(";w=1280;"), std::string::npos) << expected;
+  const char* dirty[] = {
+      R"({"wait_until": "load", "user_agent": "Leaky/1.0", "headers": {"X-Leak": "1"}})",
+      R"({"wait_until": "load", "timezone": "Pacific/Kiritimati", "dark_mode": true})",
+      R"({"wait_until": "load", "width": 640})",
+      R"({"wait_until": "load", "javascript": false})",
+      R"({"wait_until": "auto"})",
+  };
+  for (const char* options : dirty) {
+    // More captures than tabs, so each slot sees the dirty capture's tab.
+    for (int i = 0; i < 2; ++i) {
+      auto d = shoot(server_.url("/who"), options);
+      ASSERT_TRUE(d) << options << ": " << d.error().message;
+    }
+    for (int i = 0; i < 2; ++i) {
+      auto r = shoot(server_.url("/who"), R"({"wait_until": "load"})");
+      ASSERT_TRUE(r) << r.error().message;
+      EXPECT_EQ(r->facts.title, expected) << "after " << options;
+    }
+  }
+  for (auto& req : server_.requests()) {
+    if (req.path() == "/who" && req.header("user-agent").find("Leaky") == std::string::npos) {
+      EXPECT_EQ(req.header("x-leak"), "");
+    }
+  }
 }
 
 TEST_F(CaptureTest, StateOfOtherSitesFramesIsNotCarriedOver) {
