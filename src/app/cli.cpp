@@ -132,6 +132,11 @@ void add_node_flags(CLI::App& cmd, ServeConfig& sc) {
       ->envname("SHOT_BLOBS");
   cmd.add_option("--tabs", sc.tabs, "concurrent captures (default: one per core, at least 2)")
       ->envname("SHOT_TABS");
+  cmd.add_option("--spare-tabs", sc.spare_tabs,
+                 "tabs kept reset beyond --tabs, so a capture never waits for a reset "
+                 "(each costs a renderer; measured slower on one machine: docs/performance.md)")
+      ->envname("SHOT_SPARE_TABS")
+      ->check(CLI::Range(0, 16));
   cmd.add_option("--chromium", sc.chromium, "Chromium binary (default: Debian's)")
       ->envname("SHOT_CHROMIUM");
   cmd.add_option("--picture-cache-mb", sc.picture_cache_mb,

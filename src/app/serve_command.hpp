@@ -10,9 +10,10 @@ struct ServeConfig {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "./shot-data";
   std::string queue = "memory";
-  std::string store;  // default: sqlite:<data_dir>/shot.db
-  std::string blobs;  // default: file:<data_dir>/blobs
-  int tabs = 0;       // 0: one per core, at least 2
+  std::string store;   // default: sqlite:<data_dir>/shot.db
+  std::string blobs;   // default: file:<data_dir>/blobs
+  int tabs = 0;        // 0: one per core, at least 2
+  int spare_tabs = 0;  // tabs kept reset beyond `tabs`
   std::string chromium;
   std::size_t max_queue = 10'000;
   int picture_cache_mb = 64;  // hot picture bytes kept in memory (http::PictureCache)

@@ -1,7 +1,5 @@
 #include "browser/page_pool.hpp"
 
-#include <thread>
-
 #include "core/log.hpp"
 
 namespace shot::browser {
@@ -14,10 +12,7 @@ PagePool::PagePool(Executor executor, PoolOptions options)
     : executor_(executor),
       options_(std::move(options)),
       slots_(executor, static_cast<std::size_t>(std::max(1, options_.tabs))),
-      launch_lock_(executor, 1) {
-  if (options_.spare_tabs < 0)
-    options_.spare_tabs = options_.tabs < static_cast<int>(std::thread::hardware_concurrency());
-}
+      launch_lock_(executor, 1) {}
 
 PagePool::~PagePool() {
   shutdown();

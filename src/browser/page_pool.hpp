@@ -23,11 +23,12 @@ struct PoolOptions {
   bool reuse_tabs = true;
   int tab_uses = 100;
   // Reused tabs kept beyond `tabs`, so a capture takes a tab already reset
-  // while the one it just gave back is being reset: the reset leaves the
-  // critical path, for one more renderer's memory. That only pays while a
-  // core is free to do the reset, so by default (-1): one spare when `tabs`
-  // is below the number of cores, none otherwise.
-  int spare_tabs = -1;
+  // while the one it just gave back is being reset. Off by default: the reset
+  // leaves the critical path, but each capture then lands in another browser
+  // context than the last, and Chromium's warm spare renderer and sockets are
+  // per context; measured, one spare made C=1 slower (2.9-3.1 against
+  // 3.6-3.7 shots/s on one site, 1.4 against 1.8 across sites) and bigger.
+  int spare_tabs = 0;
   Millis launch_timeout{30'000};
   ChromiumOptions chromium;
 };
