@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <unordered_set>
 
 #include "capture/clutter.hpp"
@@ -192,25 +193,27 @@ Task<Result<void>> navigate(Run& run) {
   auto start = Clock::now();
   track_network(run);
   auto& s = run.session;
-  std::shared_ptr<cdp::OneShot> ready;
-  switch (run.o.wait_until) {
-    case WaitUntil::domcontentloaded:
-      ready = s.expect("Page.domContentEventFired");
-      break;
-    case WaitUntil::networkidle:
-      ready = s.expect("Page.lifecycleEvent", [](const json::object& p) {
-        return json_string(p, "name") == "networkIdle";
-      });
-      break;
-    default:
-      ready = s.expect("Page.loadEventFired");
-      break;
-  }
+  // The main frame's lifecycle event of the document this navigation loads:
+  // a kept session also saw the reset's about:blank, whose late events must
+  // not count. Events that come before the reply names the loader are kept.
+  std::string_view event = run.o.wait_until == WaitUntil::domcontentloaded ? "DOMContentLoaded"
+                           : run.o.wait_until == WaitUntil::networkidle    ? "networkIdle"
+                                                                           : "load";
+  auto loader = std::make_shared<std::optional<std::string>>();
+  auto early = std::make_shared<std::set<std::string>>();
+  auto ready = s.expect("Page.lifecycleEvent", [&run, event, loader, early](const json::object& p) {
+    if (json_string(p, "name") != event || json_string(p, "frameId") != run.target_id) return false;
+    std::string id(json_string(p, "loaderId"));
+    if (!*loader) return early->insert(std::move(id)), false;
+    return loader->value().empty() || id == **loader;
+  });
   auto nav = co_await s.call("Page.navigate", Params()("url", run.url), run.deadline);
   if (!nav) co_return fail(nav.error());
   if (auto error_text = json_string(*nav, "errorText"); !error_text.empty())
     co_return fail(Errc::navigation_failed,
                    "could not load " + run.url + ": " + std::string(error_text));
+  *loader = std::string(json_string(*nav, "loaderId"));
+  if (early->contains(**loader)) ready->settle(json::object{});
   run.result.timings.navigate_ms = elapsed_ms(start);
   auto committed = Clock::now();
   auto loaded = co_await ready->wait(run.deadline);
