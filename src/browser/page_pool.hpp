@@ -26,8 +26,8 @@ struct PoolOptions {
   // while the one it just gave back is being reset. Off by default: the reset
   // leaves the critical path, but each capture then lands in another browser
   // context than the last, and Chromium's warm spare renderer and sockets are
-  // per context; measured, one spare made C=1 slower (2.9-3.1 against
-  // 3.6-3.7 shots/s on one site, 1.4 against 1.8 across sites) and bigger.
+  // per context; measured, one spare made C=1 slower (1.92 against 2.46
+  // shots/s on one site, 1.4 against 1.8 across sites) and bigger.
   int spare_tabs = 0;
   Millis launch_timeout{30'000};
   ChromiumOptions chromium;
