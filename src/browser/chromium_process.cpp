@@ -41,10 +41,11 @@ std::vector<std::string> base_flags(const ChromiumOptions& o,
       "--disable-background-timer-throttling",
       "--disable-backgrounding-occluded-windows",
       "--disable-renderer-backgrounding",
-      "--disable-features=Translate,MediaRouter,OptimizationHints,AcceptCHFrame,"
-      "InterestFeedContentSuggestions,CalculateNativeWinOcclusion,HttpsUpgrades,"
-      // BackForwardCache: a reused tab keeps no page of an earlier capture alive.
-      "PaintHolding,DestroyProfileOnBrowserClose,BackForwardCache",
+      std::string("--disable-features=Translate,MediaRouter,OptimizationHints,AcceptCHFrame,"
+                  "InterestFeedContentSuggestions,CalculateNativeWinOcclusion,HttpsUpgrades,"
+                  // BackForwardCache: a reused tab keeps no page of an earlier capture alive.
+                  "PaintHolding,DestroyProfileOnBrowserClose,BackForwardCache") +
+          (o.spare_renderer ? "" : ",SpareRendererForSitePerProcess"),
       "--block-new-web-contents",  // pop-ups: window.open() gets nothing
       "--deny-permission-prompts",
       "--password-store=basic",

@@ -19,6 +19,11 @@ struct ChromiumOptions {
   std::string proxy_server;             // e.g. "http://127.0.0.1:PORT"; empty: direct
   int window_width = 1280;
   int window_height = 800;
+  // Chromium keeps one warm renderer for the browser context that navigated
+  // last and discards it when another context navigates. With one context
+  // that saves starting a renderer for a new site; with several, taking
+  // turns, it starts one per navigation for nothing.
+  bool spare_renderer = true;
 };
 
 // The Chromium binary to run: `configured` if set, else SHOT_CHROMIUM, else

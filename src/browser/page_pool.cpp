@@ -12,7 +12,12 @@ PagePool::PagePool(Executor executor, PoolOptions options)
     : executor_(executor),
       options_(std::move(options)),
       slots_(executor, static_cast<std::size_t>(std::max(1, options_.tabs))),
-      launch_lock_(executor, 1) {}
+      launch_lock_(executor, 1) {
+  // One reused tab is one browser context; more take turns and would only
+  // throw away each other's spare renderer (a new process per capture).
+  options_.chromium.spare_renderer =
+      options_.reuse_tabs && options_.tabs + options_.spare_tabs <= 1;
+}
 
 PagePool::~PagePool() {
   shutdown();

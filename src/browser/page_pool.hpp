@@ -25,9 +25,9 @@ struct PoolOptions {
   // Reused tabs kept beyond `tabs`, so a capture takes a tab already reset
   // while the one it just gave back is being reset. Off by default: the reset
   // leaves the critical path, but each capture then lands in another browser
-  // context than the last, and Chromium's warm spare renderer and sockets are
-  // per context; measured, one spare made C=1 slower (1.92 against 2.46
-  // shots/s on one site, 1.4 against 1.8 across sites) and bigger.
+  // context than the last, whose sockets are cold and which gets no spare
+  // renderer; measured at C=1, one spare tab was slower (2.27 against 2.73
+  // shots/s on one site, 1.60 against 1.95 across sites) and bigger.
   int spare_tabs = 0;
   Millis launch_timeout{30'000};
   ChromiumOptions chromium;

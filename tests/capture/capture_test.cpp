@@ -1,6 +1,10 @@
 #include <gmock/gmock.h>
 #include <signal.h>
 
+#include <filesystem>
+#include <fstream>
+#include <set>
+
 #include "capture/capture_fixture.hpp"
 
 namespace shot::capture {
@@ -9,6 +13,21 @@ namespace {
 using testing::near;
 using testing::Response;
 using testing::solid_page;
+
+// Chromium's renderer processes in process group `group`, by PID.
+std::set<pid_t> renderer_pids(pid_t group) {
+  std::set<pid_t> out;
+  for (auto& entry : std::filesystem::directory_iterator("/proc")) {
+    auto name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    pid_t pid = std::stoi(name);
+    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), {});
+    if (::getpgid(pid) == group && cmdline.find("--type=renderer") != std::string::npos)
+      out.insert(pid);
+  }
+  return out;
+}
 
 constexpr const char* kHalves = R"(<!doctype html><style>html,body{margin:0}
   #top{height:400px;background:#ff0000} #bottom{height:400px;background:#0000ff}</style>
@@ -527,6 +546,34 @@ TEST_F(CaptureTest, BrowserIsRecycledAfterItsPageBudget) {
   ASSERT_TRUE(ok);
   EXPECT_GE(pool.stats().browser_launches, 2);
   EXPECT_NE(pids.front(), pids.back());
+  pool.shutdown();
+}
+
+// Two tabs are two browser contexts taking turns. Chromium's spare renderer
+// is kept for the context that navigated last, so each capture would start a
+// renderer for the other one and throw it away: a process per capture.
+TEST_F(CaptureTest, TabsTakingTurnsStartNoRendererPerCapture) {
+  browser::PoolOptions o;
+  o.tabs = 2;
+  browser::PagePool pool(io_->get_executor(), o);
+  Capturer capturer(pool);
+  server_.page("/", solid_page("#00ff00"));
+  auto options = parse_options(parse_json(R"({"wait_until": "load"})")->as_object());
+  std::set<pid_t> warm, seen;
+  bool ok = testing::run_task(*io_, [&]() -> Task<void> {
+    for (int i = 0; i < 6; ++i) {
+      auto r = co_await capturer.capture(server_.url("/"), *options);
+      CO_ASSERT_OK(r);
+      EXPECT_TRUE(near(picture(*r).at(10, 10), 0, 255, 0));
+      auto now = renderer_pids(pool.stats().browser_pid);
+      if (i == 1) warm = now;  // both tabs have shown the site
+      if (i >= 1) seen.insert(now.begin(), now.end());
+    }
+  });
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(pool.stats().tabs_opened, 2);
+  EXPECT_FALSE(warm.empty());
+  EXPECT_EQ(seen, warm) << "renderers were started after both tabs had the site";
   pool.shutdown();
 }
 
