@@ -44,7 +44,11 @@ std::vector<std::string> base_flags(const ChromiumOptions& o,
       std::string("--disable-features=Translate,MediaRouter,OptimizationHints,AcceptCHFrame,"
                   "InterestFeedContentSuggestions,CalculateNativeWinOcclusion,HttpsUpgrades,"
                   // BackForwardCache: a reused tab keeps no page of an earlier capture alive.
-                  "PaintHolding,DestroyProfileOnBrowserClose,BackForwardCache") +
+                  "PaintHolding,DestroyProfileOnBrowserClose,BackForwardCache,"
+                  // The address bar's pop-up, a web page in a renderer of its
+                  // own in every browser context (one per tab), never shown.
+                  "WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup,"
+                  "PreloadTopChromeWebUI") +
           (o.spare_renderer ? "" : ",SpareRendererForSitePerProcess"),
       "--block-new-web-contents",  // pop-ups: window.open() gets nothing
       "--deny-permission-prompts",
