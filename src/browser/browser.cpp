@@ -195,6 +195,13 @@ Task<Result<std::shared_ptr<Browser>>> Browser::launch(Executor executor, Chromi
   }
   b->version_ = std::string(json_string(*version, "product"));
   co_await b->call("Browser.setDownloadBehavior", Params()("behavior", "deny"), deadline);
+  // The page Chromium opens at start is never used: its renderer goes.
+  if (auto targets = co_await b->call("Target.getTargets", {}, deadline))
+    if (auto* list = targets->if_contains("targetInfos"); list && list->is_array())
+      for (auto& t : list->get_array())
+        if (t.is_object() && json_string(t.get_object(), "type") == "page")
+          fire_and_forget(b, "Target.closeTarget",
+                          Params()("targetId", json_string(t.get_object(), "targetId")));
   log::info("chromium {} started (pid {})", b->version_, b->pid());
   co_return b;
 }
