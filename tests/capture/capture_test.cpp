@@ -295,6 +295,7 @@ TEST_F(CaptureTest, CapturesAreIsolatedFromEachOther) {
           open.onsuccess = () => { open.result.close(); done(); };
         });
         await navigator.serviceWorker.register('/sw.js');
+        await (await caches.open('c')).put('/x', new Response('v'));
         document.title = 'done';
       })().catch(e => document.title = 'done ' + e);</script>)",
                     .headers = {{"Set-Cookie", "leak=1; Path=/"}}};
@@ -309,12 +310,14 @@ TEST_F(CaptureTest, CapturesAreIsolatedFromEachOther) {
     (async () => {
       await fetch('/cached');
       const workers = (await navigator.serviceWorker.getRegistrations()).length;
+      const caches_kept = (await caches.keys()).length;
       const db = await new Promise(done => {
         const open = indexedDB.open('db');
         open.onsuccess = () => done(open.result.objectStoreNames.length ? 'kept' : 'none');
       });
       document.title = 'done cookie=' + document.cookie + ';local=' + localStorage.getItem('k') +
-        ';session=' + sessionStorage.getItem('k') + ';db=' + db + ';workers=' + workers;
+        ';session=' + sessionStorage.getItem('k') + ';db=' + db + ';workers=' + workers +
+        ';caches=' + caches_kept;
     })();</script>)");
   const auto wait_done = R"j({"wait_for_function": "document.title.startsWith('done')"})j";
   const int rounds = 3;  // more captures than tabs: every slot is reused
@@ -325,7 +328,7 @@ TEST_F(CaptureTest, CapturesAreIsolatedFromEachOther) {
     ASSERT_EQ(set->facts.title, "done") << set->facts.final_url;
     auto r = shoot(server_.url("/read"), wait_done);
     ASSERT_TRUE(r) << r.error().message;
-    EXPECT_EQ(r->facts.title, "done cookie=;local=null;session=null;db=none;workers=0");
+    EXPECT_EQ(r->facts.title, "done cookie=;local=null;session=null;db=none;workers=0;caches=0");
   }
   // No response came from another capture's cache.
   EXPECT_EQ(server_.hits("/cached"), 2 * rounds);
