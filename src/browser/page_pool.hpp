@@ -25,9 +25,10 @@ struct PoolOptions {
   // Reused tabs kept beyond `tabs`, so a capture takes a tab already reset
   // while the one it just gave back is being reset. Off by default: the reset
   // leaves the critical path, but each capture then lands in another browser
-  // context than the last, whose sockets are cold and which gets no spare
-  // renderer; measured at C=1, one spare tab was slower (2.27 against 2.73
-  // shots/s on one site, 1.60 against 1.95 across sites) and bigger.
+  // context than the last, which gets no spare renderer for a new site;
+  // measured at C=1, one spare tab was 5 % faster on one site (2.96-3.0
+  // against 2.79-2.89 shots/s) and slower across sites (1.84-2.04 against
+  // 2.01-2.1), and costs 90-170 MB.
   int spare_tabs = 0;
   Millis launch_timeout{30'000};
   ChromiumOptions chromium;
