@@ -7,7 +7,9 @@ Starts `shot serve --tabs C` on a free loopback port with its own data dir,
 POSTs one job of every URL in URL_LIST (wait_until load, PNG, fresh: no cache,
 no de-duplication, so shot does the same work as the other tools), and polls
 the job until every picture is stored. Prints one JSON line:
-  shots_per_s        URLs / (POST .. job finished)
+  shots_per_s        pictures of the pages / (POST .. job finished)
+  failures           items not stored, or stored pictures of an error page (HTTP
+                     status outside 200-399: the corpus answers 200 to every URL)
   p50_ms, p95_ms     per item: the capture's total_ms (waiting for a tab included)
   overhead_p50_ms    shot's own work per capture from its phase timings: decoding
                      Chromium's answer + hashing and storing the picture
@@ -112,7 +114,10 @@ def main():
         sampler.wait(timeout=10)
         mem = json.load(open(mem_file)) if os.path.exists(mem_file) else {}
         items = done.get("items", [])
-        ok = [i for i in items if i.get("state") == "succeeded"]
+        # A picture of an error page is not a shot (a corpus server that died
+        # mid-run would otherwise look fast): the corpus answers 200 to all.
+        ok = [i for i in items
+              if i.get("state") == "succeeded" and 200 <= i.get("http_status", 0) < 400]
         timings = [i.get("timings", {}) for i in ok]
         latencies = [t["total_ms"] for t in timings if "total_ms" in t]
         overhead = [t.get("decode_ms", 0) + t.get("store_ms", 0) for t in timings if t]
