@@ -201,6 +201,7 @@ Result<void> parse_objects(const json::object& o, CaptureOptions& out) {
     for (auto k : {"x", "y", "width", "height"})
       if (!c.if_contains(k) || !c.at(k).is_number())
         return fail(bad("clip", std::string("needs a number ") + k));
+    if (c.size() != 4) return fail(bad("clip", "takes only x, y, width and height"));
     Clip clip{json_double(c, "x"), json_double(c, "y"), json_double(c, "width"),
               json_double(c, "height")};
     if (clip.x < 0 || clip.y < 0 || clip.width < 1 || clip.height < 1 || clip.width > 16384 ||

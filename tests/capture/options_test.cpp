@@ -46,6 +46,7 @@ TEST(CaptureOptions, BadValuesNameTheOption) {
       {R"({"headers": {"X-A": 1}})", "options.headers"},
       {R"({"headers": {"X-A": "a\r\nInjected: 1"}})", "options.headers"},
       {R"({"clip": {"x": 0, "y": 0, "width": 0, "height": 10}})", "options.clip"},
+      {R"({"clip": {"x": 0, "y": 0, "width": 10, "height": 10, "heigth": 1e50}})", "options.clip"},
       {R"({"cookies": [{"value": "v"}]})", "options.cookies"},
       {R"({"basic_auth": {"username": "u"}})", "options.basic_auth"},
       {R"({"device_scale_factor": 4, "width": 7000})", "options.device_scale_factor"},
