@@ -9,8 +9,8 @@
 #include <array>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+
+#include "core/processes.hpp"
 
 namespace shot::browser {
 namespace {
@@ -123,23 +123,8 @@ Result<std::string> chromium_version(const std::string& executable) {
 std::int64_t process_group_rss_bytes(pid_t group) {
   if (group <= 0) return 0;
   std::int64_t total = 0;
-  std::error_code ec;
-  for (auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-    auto name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string s((std::istreambuf_iterator<char>(stat)), {});
-    auto close = s.rfind(')');  // the command name may hold spaces and parentheses
-    if (close == std::string::npos || close + 2 >= s.size()) continue;
-    std::istringstream fields(s.substr(close + 2));
-    std::string state;
-    long ppid = 0, pgrp = 0;
-    fields >> state >> ppid >> pgrp;
-    if (pgrp != group) continue;
-    std::ifstream status(entry.path() / "status");
-    for (std::string line; std::getline(status, line);)
-      if (line.rfind("VmRSS:", 0) == 0) total += std::stoll(line.substr(6)) * 1024;
-  }
+  for (const auto& p : list_processes())
+    if (p.group == group) total += process_rss_bytes(p.pid);
   return total;
 }
 

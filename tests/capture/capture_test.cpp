@@ -1,11 +1,10 @@
 #include <gmock/gmock.h>
 #include <signal.h>
 
-#include <filesystem>
-#include <fstream>
 #include <set>
 
 #include "capture/capture_fixture.hpp"
+#include "core/processes.hpp"
 
 namespace shot::capture {
 namespace {
@@ -14,18 +13,13 @@ using testing::near;
 using testing::Response;
 using testing::solid_page;
 
-// Chromium's renderer processes in process group `group`, by PID.
+// Chromium's living renderer processes in process group `group`, by PID.
 std::set<pid_t> renderer_pids(pid_t group) {
   std::set<pid_t> out;
-  for (auto& entry : std::filesystem::directory_iterator("/proc")) {
-    auto name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    pid_t pid = std::stoi(name);
-    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)), {});
-    if (::getpgid(pid) == group && cmdline.find("--type=renderer") != std::string::npos)
-      out.insert(pid);
-  }
+  for (const auto& p : list_processes())
+    if (p.group == group && p.living() &&
+        process_cmdline(p.pid).find("--type=renderer") != std::string::npos)
+      out.insert(p.pid);
   return out;
 }
 

@@ -5,10 +5,10 @@
 
 #include <gtest/gtest.h>
 #include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include "core/deadline.hpp"
+#include "core/processes.hpp"
 #include "support/page_server.hpp"
 
 namespace shot {
@@ -16,23 +16,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Processes whose command line mentions `needle` (their profile directory).
+// Living processes whose command line mentions `needle` (their profile directory).
 std::vector<pid_t> processes_mentioning(const std::string& needle) {
   std::vector<pid_t> out;
-  for (auto& entry : fs::directory_iterator("/proc")) {
-    auto name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)), {});
-    if (cmdline.find(needle) != std::string::npos) {
-      // Zombies are reaped by init soon; only living processes count.
-      std::ifstream stat(entry.path() / "stat");
-      std::string s((std::istreambuf_iterator<char>(stat)), {});
-      auto close = s.rfind(')');
-      if (close != std::string::npos && close + 2 < s.size() && s[close + 2] == 'Z') continue;
-      out.push_back(std::stoi(name));
-    }
-  }
+  for (const auto& p : list_processes())
+    if (p.living() && process_cmdline(p.pid).find(needle) != std::string::npos)
+      out.push_back(p.pid);
   return out;
 }
 

@@ -1,0 +1,55 @@
+#include "core/processes.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+namespace shot {
+
+namespace {
+
+std::string read_all(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+std::filesystem::path proc_dir(pid_t pid) {
+  return std::filesystem::path("/proc") / std::to_string(pid);
+}
+
+}  // namespace
+
+std::vector<ProcessEntry> list_processes() {
+  std::vector<ProcessEntry> out;
+  std::error_code ec;
+  for (auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    auto name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string stat = read_all(entry.path() / "stat");
+    auto close = stat.rfind(')');  // the command name may hold spaces and parentheses
+    if (close == std::string::npos || close + 2 >= stat.size()) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    ProcessEntry p;
+    long ppid = 0, group = 0;
+    if (!(fields >> p.state >> ppid >> group)) continue;
+    p.pid = static_cast<pid_t>(std::stol(name));
+    p.group = static_cast<pid_t>(group);
+    out.push_back(p);
+  }
+  return out;
+}
+
+std::string process_cmdline(pid_t pid) {
+  return read_all(proc_dir(pid) / "cmdline");
+}
+
+std::int64_t process_rss_bytes(pid_t pid) {
+  std::ifstream status(proc_dir(pid) / "status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+  return 0;
+}
+
+}  // namespace shot
