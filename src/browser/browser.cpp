@@ -40,6 +40,20 @@ Task<Result<void>> wait_all(std::vector<std::shared_ptr<cdp::OneShot>> replies, 
   co_return Result<void>{};
 }
 
+// Forgets the pages of the last capture, so history.length starts afresh.
+// Just after a navigation commits, Chromium may not yet have moved the
+// session to the new document and answers "Not attached to an active page"
+// (seen under load after the reset's about:blank): asking again soon succeeds.
+Task<Result<void>> reset_history(cdp::Session& session, Deadline deadline) {
+  for (int attempt = 1;; ++attempt) {
+    auto ok = co_await session.call("Page.resetNavigationHistory", {}, deadline);
+    if (ok) co_return Result<void>{};
+    bool moving = ok.error().message.find("Not attached to an active page") != std::string::npos;
+    if (!moving || attempt == 100 || deadline.expired()) co_return fail(ok.error());
+    co_await sleep_for(Millis(10));
+  }
+}
+
 bool is_web_origin(std::string_view origin) {
   return origin.starts_with("http://") || origin.starts_with("https://");
 }
@@ -102,8 +116,7 @@ void Tab::on_child_frame() {
 
 Task<Result<std::unique_ptr<Page>>> Tab::attach(Deadline deadline) {
   if (auto page = std::move(kept_); page && !page->session().gone()) {
-    // The last capture's pages leave no trace in history.length.
-    auto ok = co_await page->session().call("Page.resetNavigationHistory", {}, deadline);
+    auto ok = co_await reset_history(page->session(), deadline);
     if (!ok) co_return fail(ok.error());
     page->keep(false);  // until this capture, too, proves to set nothing else
     ++captures_;
@@ -122,9 +135,9 @@ Task<Result<std::unique_ptr<Page>>> Tab::attach(Deadline deadline) {
   std::vector<std::shared_ptr<cdp::OneShot>> replies;
   replies.push_back(session->send("Page.enable"));
   replies.push_back(session->send("Page.setLifecycleEventsEnabled", Params()("enabled", true)));
-  // The last capture's pages leave no trace in history.length either.
-  replies.push_back(session->send("Page.resetNavigationHistory"));
   auto ok = co_await wait_all(std::move(replies), deadline);
+  if (!ok) co_return fail(ok.error());
+  ok = co_await reset_history(*session, deadline);
   if (!ok) co_return fail(ok.error());
   ++captures_;
   browser_->count_page();

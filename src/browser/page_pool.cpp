@@ -175,6 +175,7 @@ void PagePool::prepare(std::unique_ptr<Tab> tab) {
         if (token.expired() || !*token.lock()) co_return;
         --preparing_;
         ++(prepared.opened ? tabs_opened_ : tabs_reset_);
+        if (!prepared.ready) log::debug("tab not made ready: {}", prepared.ready.error().message);
         if (prepared.ready && browser == browser_) ready_.push_back(std::move(*prepared.ready));
         // A failure leaves the slot without a ready tab: acquire opens one.
         prepared_changed();
