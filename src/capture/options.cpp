@@ -230,6 +230,19 @@ Result<void> parse_objects(const json::object& o, CaptureOptions& out) {
     for (auto& item : v->get_array()) {
       if (!item.is_object()) return fail(bad("cookies", "must be a list of {name, value, ...}"));
       auto& c = item.get_object();
+      // Every key is known and of its type: the options are the cache key.
+      for (const auto& [key, value] : c) {
+        bool flag = key == "secure" || key == "http_only";
+        bool text =
+            key == "name" || key == "value" || key == "domain" || key == "path" || key == "url";
+        if (!flag && !text)
+          return fail(bad("cookies",
+                          "a cookie takes only name, value, domain, path, url, secure "
+                          "and http_only"));
+        if (flag ? !value.is_bool() : !value.is_string() || value.get_string().size() > kMaxString)
+          return fail(bad("cookies", "cookie " + std::string(key) + " must be " +
+                                         (flag ? "true or false" : "a string")));
+      }
       Cookie cookie{std::string(json_string(c, "name")),
                     std::string(json_string(c, "value")),
                     std::string(json_string(c, "domain")),
@@ -246,8 +259,8 @@ Result<void> parse_objects(const json::object& o, CaptureOptions& out) {
     auto& a = v->get_object();
     auto* u = a.if_contains("username");
     auto* p = a.if_contains("password");
-    if (!u || !u->is_string() || !p || !p->is_string())
-      return fail(bad("basic_auth", "must be {username, password}"));
+    if (!u || !u->is_string() || !p || !p->is_string() || a.size() != 2)
+      return fail(bad("basic_auth", "must be {username, password}, both strings"));
     out.basic_auth = std::make_pair(std::string(u->get_string()), std::string(p->get_string()));
   }
   return {};
