@@ -1,4 +1,5 @@
 #include <gmock/gmock.h>
+#include <sched.h>
 #include <signal.h>
 
 #include <set>
@@ -544,6 +545,23 @@ TEST_F(CaptureTest, BrowserIsRecycledAfterItsPageBudget) {
   EXPECT_GE(pool.stats().browser_launches, 2);
   EXPECT_NE(pids.front(), pids.back());
   pool.shutdown();
+}
+
+// Chromium's processes run as batch work, so they never preempt shot's own
+// short tasks and switch among themselves less (docs/performance.md).
+TEST_F(CaptureTest, ChromiumRunsAsBatchWork) {
+  server_.page("/", solid_page("#00ff00"));
+  auto r = shoot(server_.url("/"), R"({"wait_until": "load"})");
+  ASSERT_TRUE(r) << r.error().message;
+  pid_t group = pool_->stats().browser_pid;
+  int renderers = 0, others = 0;
+  for (const auto& p : list_processes()) {
+    if (p.group != group || !p.living()) continue;
+    EXPECT_EQ(::sched_getscheduler(p.pid), SCHED_BATCH) << process_cmdline(p.pid);
+    ++(process_cmdline(p.pid).find("--type=renderer") != std::string::npos ? renderers : others);
+  }
+  EXPECT_GE(renderers, 1);
+  EXPECT_GE(others, 1);  // the browser itself
 }
 
 // Two tabs are two browser contexts taking turns. Chromium's spare renderer
