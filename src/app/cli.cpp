@@ -137,6 +137,11 @@ void add_node_flags(CLI::App& cmd, ServeConfig& sc) {
                  "(each costs a renderer; measured slower on one machine: docs/performance.md)")
       ->envname("SHOT_SPARE_TABS")
       ->check(CLI::Range(0, 16));
+  cmd.add_option("--tab-uses", sc.tab_uses,
+                 "captures in one tab before it is replaced by a fresh one: fewer keep "
+                 "Chromium's renderers smaller, more save opening tabs (docs/performance.md)")
+      ->envname("SHOT_TAB_USES")
+      ->check(CLI::Range(1, 100000));
   cmd.add_option("--chromium", sc.chromium, "Chromium binary (default: Debian's)")
       ->envname("SHOT_CHROMIUM");
   cmd.add_option("--picture-cache-mb", sc.picture_cache_mb,

@@ -222,6 +222,7 @@ int run_node(const ServeConfig& config, NodeRole role) {
     browser::PoolOptions pool_options;
     pool_options.tabs = tabs;
     pool_options.spare_tabs = config.spare_tabs;
+    pool_options.tab_uses = config.tab_uses;
     pool_options.chromium.executable = chromium;
     // Chromium reaches the network only through shot's proxy, which applies the
     // egress policy to every request after DNS (DESIGN.md §7).

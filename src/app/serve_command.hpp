@@ -14,6 +14,7 @@ struct ServeConfig {
   std::string blobs;   // default: file:<data_dir>/blobs
   int tabs = 0;        // 0: one per core, at least 2
   int spare_tabs = 0;  // tabs kept reset beyond `tabs`
+  int tab_uses = 100;  // captures in one tab (and its renderer) before a fresh one
   std::string chromium;
   std::size_t max_queue = 10'000;
   int picture_cache_mb = 64;  // hot picture bytes kept in memory (http::PictureCache)

@@ -180,9 +180,9 @@ Result<ChromiumProcess> ChromiumProcess::launch(const ChromiumOptions& options) 
     }
     ::close_range(5, ~0U, 0);
     // Chromium's processes (all inherit this) run as batch work: a waking one
-    // does not preempt a running one, so they switch less and finish sooner,
-    // and shot's own short tasks are not queued behind them. Measured: 10-13 %
-    // more shots/s on one site, 4-12 % across sites (docs/performance.md).
+    // does not preempt the running task, so they switch less, and shot's own
+    // short tasks are not queued behind them. Measured: 8-17 % more shots/s on
+    // one site, up to 13 % across sites (docs/performance.md).
     struct sched_param batch {};
     ::sched_setscheduler(0, SCHED_BATCH, &batch);  // best effort
     ::execv(argv[0], argv.data());

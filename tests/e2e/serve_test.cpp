@@ -84,6 +84,35 @@ TEST_F(ServeTest, TwentyUrlJobCompletesWithCorrectPictures) {
   }
 }
 
+// --tab-uses bounds how long a tab (and its renderer) lives: with 2, five
+// captures on one tab slot take three tabs, and each picture is still right.
+TEST_F(ServeTest, TabUsesBoundsTheCapturesOfOneTab) {
+  ServeProcess shot(args({"--tabs", "1", "--tab-uses", "2"}));
+  ASSERT_TRUE(shot.start());
+  std::vector<std::string> urls;
+  for (int i = 0; i < 5; ++i)
+    urls.push_back(pages_.url("/c/" + colour(i)));
+  auto created = shot.post(
+      "/v1/jobs", R"({"urls":)" + urls_json(urls) + R"(,"options":{"wait_until":"load"}})");
+  ASSERT_EQ(created.status, 202) << created.body;
+  auto job = shot.wait_job(std::string(json_string(created.json(), "id")), 120);
+  ASSERT_EQ(json_string(job, "state"), "succeeded") << json::serialize(job);
+  auto& items = job.at("items").as_array();
+  ASSERT_EQ(items.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    auto pic = shot.get(std::string(json_string(items[i].as_object(), "result_url")));
+    auto p = decode_picture(pic.body);
+    ASSERT_TRUE(p) << "item " << i;
+    int r = std::stoi(colour(i).substr(0, 2), nullptr, 16),
+        g = std::stoi(colour(i).substr(2, 2), nullptr, 16),
+        b = std::stoi(colour(i).substr(4, 2), nullptr, 16);
+    EXPECT_TRUE(near(p->at(640, 400), r, g, b)) << "item " << i;
+  }
+  auto metrics = shot.get("/metrics").body;
+  EXPECT_NE(metrics.find("shot_tab_preparations_total{kind=\"opened\"} 3\n"), std::string::npos)
+      << metrics;
+}
+
 TEST_F(ServeTest, SeedClientFlowAnswersWithTheOldTexts) {
   ServeProcess shot(args());
   ASSERT_TRUE(shot.start());
