@@ -47,17 +47,28 @@ class ServeTest : public ::testing::Test {
                   (i * 90) % 256);
     return buf;
   }
+  // POSTs a job of `n` solid pages, item i in colour(i).
+  HttpResult post_colour_job(const ServeProcess& shot, int n) {
+    std::vector<std::string> urls;
+    for (int i = 0; i < n; ++i)
+      urls.push_back(pages_.url("/c/" + colour(i)));
+    return shot.post("/v1/jobs",
+                     R"({"urls":)" + urls_json(urls) + R"(,"options":{"wait_until":"load"}})");
+  }
+  // The picture `png` of item i shows colour(i).
+  static void expect_colour(const std::string& png, int i) {
+    auto p = decode_picture(png);
+    ASSERT_TRUE(p) << "item " << i;
+    auto channel = [&](int at) { return std::stoi(colour(i).substr(at, 2), nullptr, 16); };
+    EXPECT_TRUE(near(p->at(640, 400), channel(0), channel(2), channel(4))) << "item " << i;
+  }
   PageServer pages_;
 };
 
 TEST_F(ServeTest, TwentyUrlJobCompletesWithCorrectPictures) {
   ServeProcess shot(args());
   ASSERT_TRUE(shot.start());
-  std::vector<std::string> urls;
-  for (int i = 0; i < 20; ++i)
-    urls.push_back(pages_.url("/c/" + colour(i)));
-  auto created = shot.post(
-      "/v1/jobs", R"({"urls":)" + urls_json(urls) + R"(,"options":{"wait_until":"load"}})");
+  auto created = post_colour_job(shot, 20);
   ASSERT_EQ(created.status, 202) << created.body;
   std::string id(json_string(created.json(), "id"));
   EXPECT_EQ(json_string(created.json(), "status_url"), "/v1/jobs/" + id);
@@ -75,12 +86,7 @@ TEST_F(ServeTest, TwentyUrlJobCompletesWithCorrectPictures) {
     ASSERT_EQ(pic.status, 200);
     EXPECT_EQ(pic.content_type, "image/png");
     EXPECT_EQ(sha256_hex(pic.body), json_string(item, "sha256"));
-    auto p = decode_picture(pic.body);
-    ASSERT_TRUE(p);
-    int r = std::stoi(colour(i).substr(0, 2), nullptr, 16),
-        g = std::stoi(colour(i).substr(2, 2), nullptr, 16),
-        b = std::stoi(colour(i).substr(4, 2), nullptr, 16);
-    EXPECT_TRUE(near(p->at(640, 400), r, g, b)) << "item " << i;
+    expect_colour(pic.body, i);
   }
 }
 
@@ -89,25 +95,14 @@ TEST_F(ServeTest, TwentyUrlJobCompletesWithCorrectPictures) {
 TEST_F(ServeTest, TabUsesBoundsTheCapturesOfOneTab) {
   ServeProcess shot(args({"--tabs", "1", "--tab-uses", "2"}));
   ASSERT_TRUE(shot.start());
-  std::vector<std::string> urls;
-  for (int i = 0; i < 5; ++i)
-    urls.push_back(pages_.url("/c/" + colour(i)));
-  auto created = shot.post(
-      "/v1/jobs", R"({"urls":)" + urls_json(urls) + R"(,"options":{"wait_until":"load"}})");
+  auto created = post_colour_job(shot, 5);
   ASSERT_EQ(created.status, 202) << created.body;
   auto job = shot.wait_job(std::string(json_string(created.json(), "id")), 120);
   ASSERT_EQ(json_string(job, "state"), "succeeded") << json::serialize(job);
   auto& items = job.at("items").as_array();
   ASSERT_EQ(items.size(), 5u);
-  for (int i = 0; i < 5; ++i) {
-    auto pic = shot.get(std::string(json_string(items[i].as_object(), "result_url")));
-    auto p = decode_picture(pic.body);
-    ASSERT_TRUE(p) << "item " << i;
-    int r = std::stoi(colour(i).substr(0, 2), nullptr, 16),
-        g = std::stoi(colour(i).substr(2, 2), nullptr, 16),
-        b = std::stoi(colour(i).substr(4, 2), nullptr, 16);
-    EXPECT_TRUE(near(p->at(640, 400), r, g, b)) << "item " << i;
-  }
+  for (int i = 0; i < 5; ++i)
+    expect_colour(shot.get(std::string(json_string(items[i].as_object(), "result_url"))).body, i);
   auto metrics = shot.get("/metrics").body;
   EXPECT_NE(metrics.find("shot_tab_preparations_total{kind=\"opened\"} 3\n"), std::string::npos)
       << metrics;
