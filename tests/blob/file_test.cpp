@@ -54,6 +54,19 @@ TEST(FileBlobStore, LayoutLeavesNoTempFilesAndServesFromDataFolder) {
   EXPECT_FALSE((*store)->presign("jobs/j/0.png", std::chrono::seconds(60)));
 }
 
+TEST(FileBlobStore, RelativeFolderIsMadeInTheWorkingFolder) {
+  TempDir dir;
+  const auto was = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  auto store = open_blob_store("file:blobs");
+  bool put = store && (*store)->put("jobs/j/0.png", "png", "image/png");
+  std::filesystem::current_path(was);
+  ASSERT_TRUE(store) << store.error().message;
+  EXPECT_TRUE(put);
+  EXPECT_TRUE(
+      std::filesystem::is_regular_file(dir.path() / "blobs" / "data" / "jobs" / "j" / "0.png"));
+}
+
 TEST(FileBlobStore, RemoveTidiesEmptyFolders) {
   TempDir dir;
   auto store = open_blob_store("file:" + dir.path().string());

@@ -113,6 +113,29 @@ Result<void> fsync_dir(const fs::path& dir) {
   return {};
 }
 
+// On a file system "a" and "a/b" cannot both be blobs (S3 allows it).
+Error key_clash() {
+  return Error{Errc::conflict, "blob key clashes with another key used as its folder", "key"};
+}
+
+// Creates the folder `dir` and its missing parents; 0 or the errno of what
+// failed (ENOTDIR: a file is in the way). A new folder's name is made durable
+// in its parent: otherwise a crash could take the folder, and every blob
+// renamed into it, after the puts had returned.
+int make_folders(const fs::path& dir) {
+  if (dir.empty()) return 0;  // the working folder
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0) return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+  if (errno != ENOENT) return errno;
+  if (int err = make_folders(dir.parent_path()); err != 0) return err;
+  // EEXIST: made meanwhile by another put, whose fsync may not have happened yet.
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return errno;
+  Fd parent(::open(dir.has_parent_path() ? dir.parent_path().c_str() : ".",
+                   O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!parent.valid() || ::fsync(parent.get()) != 0) return errno;
+  return 0;
+}
+
 }  // namespace
 
 FileBlobStore::FileBlobStore(fs::path root)
@@ -122,12 +145,9 @@ Result<std::unique_ptr<FileBlobStore>> FileBlobStore::open(std::string_view root
   if (root.empty()) return fail(Errc::invalid_argument, "blob store: empty folder", "blobs");
   auto store = std::make_unique<FileBlobStore>(fs::path(root));
   for (const auto& dir : {store->data_, store->meta_, store->tmp_}) {
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) {
+    if (int err = make_folders(dir); err != 0)
       return fail(Errc::unavailable,
-                  "cannot create blob folder " + dir.string() + ": " + ec.message());
-    }
+                  "cannot create blob folder " + dir.string() + ": " + std::strerror(err));
   }
   // Temp files of a crashed put. Only old ones: another process may share the folder.
   std::error_code ec;
@@ -151,17 +171,11 @@ Result<void> FileBlobStore::write_atomic(const fs::path& dest, std::string_view 
 
   // A concurrent remove() may delete the empty parent between creating and
   // renaming into it: create it again and retry.
-  // On a file system "a" and "a/b" cannot both be blobs (S3 allows it).
-  const auto clash = [] {
-    return fail(Errc::conflict, "blob key clashes with another key used as its folder", "key");
-  };
   for (int attempt = 0;; ++attempt) {
-    std::error_code ec;
-    fs::create_directories(dest.parent_path(), ec);
-    if (ec == std::errc::not_a_directory || ec == std::errc::file_exists) return clash();
-    if (ec) return fail(Errc::unavailable, "blob store: create folder: " + ec.message());
+    if (int err = make_folders(dest.parent_path()); err != 0)
+      return fail(err == ENOTDIR ? key_clash() : io_error("create folder", err));
     if (::rename(temp.path().c_str(), dest.c_str()) == 0) break;
-    if (errno == EISDIR || errno == ENOTDIR) return clash();
+    if (errno == EISDIR || errno == ENOTDIR) return fail(key_clash());
     if (errno != ENOENT || attempt == 3) return fail(io_error("rename", errno));
   }
   temp.release();
