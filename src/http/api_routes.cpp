@@ -78,8 +78,8 @@ bool truthy(std::string_view v) {
 }  // namespace
 
 // From the hot pictures in memory, from disk, by a redirect to a presigned URL
-// (S3), or read through the service's blocking pool (a remote store must not
-// stall the I/O thread).
+// (S3, unless the query says redirect=false), or read through the service's
+// blocking pool (a remote store must not stall the I/O thread).
 Task<Response> picture_response(ApiContext& ctx, std::string blob_key, std::string content_type,
                                 std::string sha256, const Request& req, int max_age_s) {
   std::string etag = etag_of(sha256);
@@ -107,11 +107,15 @@ Task<Response> picture_response(ApiContext& ctx, std::string blob_key, std::stri
       r.file_path = std::move(*path);  // served from disk, no copy
       co_return r;
     }
-  } else if (auto url = blobs.presign(blob_key, std::chrono::seconds(900))) {
-    Response redirect;
-    redirect.status = 302;
-    redirect.set_header("Location", *url);
-    co_return redirect;
+  } else if (auto wanted = req.query_param("redirect"); !wanted || truthy(*wanted)) {
+    // redirect=false asks for the bytes from this node: the web page does, as
+    // its Content-Security-Policy lets it reach this origin only.
+    if (auto url = blobs.presign(blob_key, std::chrono::seconds(900))) {
+      Response redirect;
+      redirect.status = 302;
+      redirect.set_header("Location", *url);
+      co_return redirect;
+    }
   }
   auto blob = co_await ctx.jobs.read_blob(blob_key);
   if (!blob) co_return problem_from(blob.error());

@@ -157,9 +157,12 @@ json::object openapi_document() {
   add("/v1/jobs/{id}", "delete", op("Cancel a job", "200 OK"));
   add("/v1/jobs/{id}/events", "get",
       op("Server-sent events: progress, then done", "200 text/event-stream"));
-  add("/v1/jobs/{id}/items/{n}", "get", op("The picture of item n", "200 image"));
+  add("/v1/jobs/{id}/items/{n}", "get",
+      op("The picture of item n; on S3 a redirect to a presigned link, unless redirect=false",
+         "200 image, or 302"));
   add("/v1/jobs/{id}/items/{n}/thumbnail", "get",
-      op("The thumbnail of item n (the thumbnail capture option)", "200 image"));
+      op("The thumbnail of item n (the thumbnail capture option); redirect=false as above",
+         "200 image, or 302"));
   add("/v1/screenshot", "get",
       op("A picture now: url plus capture options as query parameters (lists comma-separated, "
          "objects as "

@@ -1,7 +1,8 @@
 // `shot serve` on the scale-out backends: job state in a real redis-server,
 // pictures in a real S3 server (s3rver), pages served by the test. Item links
-// redirect to presigned S3 URLs; following them gives the right pictures, and
-// a second `shot serve` with an empty data folder still serves the job.
+// redirect to presigned S3 URLs (with redirect=false, as the web page asks,
+// the node sends the bytes); following them gives the right pictures, and a second `shot serve`
+// with an empty data folder still serves the job.
 
 #include <gtest/gtest.h>
 
@@ -86,6 +87,12 @@ TEST(Backends, ServeOnRedisAndS3CapturesAndServesThroughPresignedLinks) {
     const auto& c = colours[i];
     EXPECT_TRUE(near(png->at(640, 400), c.r, c.g, c.b)) << c.hex;
     EXPECT_TRUE(near(png->at(5, 795), c.r, c.g, c.b)) << c.hex;
+
+    // What the web page asks for, as its fetch() may reach its own origin
+    // only (its CSP): the picture itself, from the node.
+    auto direct = again.get(std::string(json_string(item, "result_url")) + "?redirect=false");
+    ASSERT_EQ(direct.status, 200) << direct.body;
+    EXPECT_EQ(sha256_hex(direct.body), json_string(item, "sha256"));
   }
 }
 

@@ -425,13 +425,21 @@ function statusBadge(item) {
   return item.http_status >= 400 ? `HTTP ${item.http_status}` : '';
 }
 
+function noRedirect(url) {
+  const u = new URL(url, location.href);
+  u.searchParams.set('redirect', 'false');
+  return u.pathname + u.search;
+}
+
 // The bytes at `url`, fetched with the key (an <img src> could not send it),
 // at most PICTURE_LOADS at a time.
 function fetchBlob(view, url) {
   return new Promise((resolve, reject) => {
     view.queue.push(async () => {
       try {
-        const res = await api(url, { raw: true, signal: view.abort.signal });
+        // redirect=false: a redirect to the blob store (S3) would leave this
+        // origin, which the page's Content-Security-Policy does not allow.
+        const res = await api(noRedirect(url), { raw: true, signal: view.abort.signal });
         resolve(await res.blob());
       } catch (error) {
         reject(error);
