@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "app/capture_command.hpp"
+#include "app/picture_tools.hpp"
 #include "browser/page_pool.hpp"
 #include "capture/capturer.hpp"
 #include "capture/crawl.hpp"
@@ -97,7 +98,8 @@ int run_crawl(const CrawlCommand& command) {
   pool_options.chromium.window_width = options->width;
   pool_options.chromium.window_height = options->height;
   browser::PagePool pool(io.get_executor(), pool_options);
-  capture::Capturer capturer(pool);
+  VipsPictureTools picture_tools(blocking);  // tiles of very tall pages, the blank verdict
+  capture::Capturer capturer(pool, &picture_tools);
   capture::Crawl crawl(*spec, std::move(*filter), command.per_host);
 
   const bool tty = ::isatty(STDERR_FILENO);

@@ -310,5 +310,31 @@ TEST_F(CrawlTest, CommandLineCrawlWritesPicturesAndAManifest) {
   EXPECT_NE(log.str().find("10 pages captured, 0 failed"), std::string::npos) << log.str();
 }
 
+// Taller than Chromium can capture at once at twice the pixels: joined from tiles.
+TEST_F(CrawlTest, CommandLineCrawlCapturesATallPageWhole) {
+  PageServer tall;
+  tall.page("/tall", solid_page("#00ff00", 10000));
+  TempDir dir;
+  std::string out = (dir.path() / "site").string();
+  std::string command = std::string(SHOT_BINARY) + " crawl " + tall.url("/tall") +
+                        " --max-pages 1 --tabs 1 --width 320 --height 200 --full-page"
+                        " --device-scale-factor 2 --wait-until load -o " +
+                        out + " > " + (dir.path() / "log").string() + " 2>&1";
+  int status = std::system(command.c_str());
+  std::stringstream log;
+  log << std::ifstream(dir.path() / "log").rdbuf();
+  ASSERT_EQ(status, 0) << log.str();
+  std::filesystem::path png;
+  for (auto& entry : std::filesystem::directory_iterator(out))
+    if (entry.path().extension() == ".png") png = entry.path();
+  std::ifstream in(png, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto picture = decode_picture(bytes);
+  ASSERT_TRUE(picture) << png << "\n" << log.str();
+  EXPECT_EQ(picture->width, 640);
+  EXPECT_EQ(picture->height, 20000);
+  EXPECT_TRUE(near(picture->at(320, 19990), 0, 255, 0));
+}
+
 }  // namespace
 }  // namespace shot::testing
