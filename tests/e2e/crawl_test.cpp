@@ -277,19 +277,32 @@ TEST_F(CrawlTest, ACrawlSurvivesKillNine) {
   EXPECT_EQ(pages_of(job), expected);
 }
 
+// `shot crawl ARGS -o OUT`, its output kept in DIR: its exit status and what it printed.
+struct CrawlRun {
+  int status;
+  std::string log;
+};
+CrawlRun run_shot_crawl(const std::string& args, const TempDir& dir, const std::string& out) {
+  auto log_path = (dir.path() / "log").string();
+  int status = std::system(
+      (std::string(SHOT_BINARY) + " crawl " + args + " -o " + out + " > " + log_path + " 2>&1")
+          .c_str());
+  std::stringstream log;
+  log << std::ifstream(log_path).rdbuf();
+  return {status, log.str()};
+}
+
 // `shot crawl` without a server: the same pages as the API's bfs crawl, one
 // picture each, and crawl.json naming them.
 TEST_F(CrawlTest, CommandLineCrawlWritesPicturesAndAManifest) {
   TempDir dir;
   std::string out = (dir.path() / "site").string();
-  std::string command = std::string(SHOT_BINARY) + " crawl " + a_->url("/p0") +
-                        " --max-pages 10 --max-depth 3 --scope same-origin --tabs 2"
-                        " --width 320 --height 200 --wait-until load -o " +
-                        out + " > " + (dir.path() / "log").string() + " 2>&1";
-  int status = std::system(command.c_str());
-  std::stringstream log;
-  log << std::ifstream(dir.path() / "log").rdbuf();
-  ASSERT_EQ(status, 0) << log.str();
+  auto [status, log] =
+      run_shot_crawl(a_->url("/p0") +
+                         " --max-pages 10 --max-depth 3 --scope same-origin --tabs 2"
+                         " --width 320 --height 200 --wait-until load",
+                     dir, out);
+  ASSERT_EQ(status, 0) << log;
   std::ifstream manifest_file(std::filesystem::path(out) / "crawl.json");
   std::stringstream text;
   text << manifest_file.rdbuf();
@@ -307,7 +320,7 @@ TEST_F(CrawlTest, CommandLineCrawlWritesPicturesAndAManifest) {
     EXPECT_EQ(picture->width, 320);
   }
   EXPECT_EQ(pages, (Pages{"/p0", "/p1", "/p2", "/p3", "/p4", "/p5", "/p6", "/js", "/p7", "/p8"}));
-  EXPECT_NE(log.str().find("10 pages captured, 0 failed"), std::string::npos) << log.str();
+  EXPECT_NE(log.find("10 pages captured, 0 failed"), std::string::npos) << log;
 }
 
 // Taller than Chromium can capture at once at twice the pixels: joined from tiles.
@@ -316,21 +329,19 @@ TEST_F(CrawlTest, CommandLineCrawlCapturesATallPageWhole) {
   tall.page("/tall", solid_page("#00ff00", 10000));
   TempDir dir;
   std::string out = (dir.path() / "site").string();
-  std::string command = std::string(SHOT_BINARY) + " crawl " + tall.url("/tall") +
-                        " --max-pages 1 --tabs 1 --width 320 --height 200 --full-page"
-                        " --device-scale-factor 2 --wait-until load -o " +
-                        out + " > " + (dir.path() / "log").string() + " 2>&1";
-  int status = std::system(command.c_str());
-  std::stringstream log;
-  log << std::ifstream(dir.path() / "log").rdbuf();
-  ASSERT_EQ(status, 0) << log.str();
+  auto [status, log] =
+      run_shot_crawl(tall.url("/tall") +
+                         " --max-pages 1 --tabs 1 --width 320 --height 200 --full-page"
+                         " --device-scale-factor 2 --wait-until load",
+                     dir, out);
+  ASSERT_EQ(status, 0) << log;
   std::filesystem::path png;
   for (auto& entry : std::filesystem::directory_iterator(out))
     if (entry.path().extension() == ".png") png = entry.path();
   std::ifstream in(png, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto picture = decode_picture(bytes);
-  ASSERT_TRUE(picture) << png << "\n" << log.str();
+  ASSERT_TRUE(picture) << png << "\n" << log;
   EXPECT_EQ(picture->width, 640);
   EXPECT_EQ(picture->height, 20000);
   EXPECT_TRUE(near(picture->at(320, 19990), 0, 255, 0));
