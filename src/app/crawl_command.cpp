@@ -90,7 +90,7 @@ int run_crawl(const CrawlCommand& command) {
   }
 
   asio::io_context io(1);
-  asio::thread_pool blocking(1);
+  asio::thread_pool blocking(2);  // robots.txt fetches, and the pictures' tiles and verdicts
   browser::PoolOptions pool_options;
   int cores = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
   pool_options.tabs = std::min(command.tabs > 0 ? command.tabs : cores, spec->max_pages);

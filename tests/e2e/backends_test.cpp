@@ -1,8 +1,8 @@
 // `shot serve` on the scale-out backends: job state in a real redis-server,
 // pictures in a real S3 server (s3rver), pages served by the test. Item links
 // redirect to presigned S3 URLs (with redirect=false, as the web page asks,
-// the node sends the bytes); following them gives the right pictures, and a second `shot serve`
-// with an empty data folder still serves the job.
+// the node sends the bytes); following them gives the right pictures, and a
+// second `shot serve` with an empty data folder still serves the job.
 
 #include <gtest/gtest.h>
 

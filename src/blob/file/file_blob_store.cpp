@@ -106,11 +106,11 @@ Result<std::string> read_all(int fd, std::size_t size_hint) {
   return out;
 }
 
-Result<void> fsync_dir(const fs::path& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid()) return fail(io_error("open folder", errno));
-  if (::fsync(fd.get()) != 0) return fail(io_error("fsync folder", errno));
-  return {};
+// Makes the names in the folder `dir` durable; 0 or the errno of what failed.
+int fsync_dir(const fs::path& dir) {
+  Fd fd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid() || ::fsync(fd.get()) != 0) return errno;
+  return 0;
 }
 
 // On a file system "a" and "a/b" cannot both be blobs (S3 allows it).
@@ -130,10 +130,7 @@ int make_folders(const fs::path& dir) {
   if (int err = make_folders(dir.parent_path()); err != 0) return err;
   // EEXIST: made meanwhile by another put, whose fsync may not have happened yet.
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return errno;
-  Fd parent(::open(dir.has_parent_path() ? dir.parent_path().c_str() : ".",
-                   O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!parent.valid() || ::fsync(parent.get()) != 0) return errno;
-  return 0;
+  return fsync_dir(dir.parent_path());
 }
 
 }  // namespace
@@ -179,7 +176,8 @@ Result<void> FileBlobStore::write_atomic(const fs::path& dest, std::string_view 
     if (errno != ENOENT || attempt == 3) return fail(io_error("rename", errno));
   }
   temp.release();
-  return fsync_dir(dest.parent_path());
+  if (int err = fsync_dir(dest.parent_path()); err != 0) return fail(io_error("fsync folder", err));
+  return {};
 }
 
 Result<void> FileBlobStore::put(std::string_view key, std::string_view bytes,
