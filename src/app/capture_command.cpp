@@ -129,6 +129,7 @@ int run_capture(const CaptureCommand& command) {
   pool_options.tabs =
       std::min<int>(command.tabs > 0 ? command.tabs : cores, static_cast<int>(urls->size()));
   pool_options.chromium.executable = *chromium;
+  pool_options.chromium.renderer_per_site = command.renderer_per_site;
   pool_options.chromium.window_width = options->width;
   pool_options.chromium.window_height = options->height;
   browser::PagePool pool(io.get_executor(), pool_options);

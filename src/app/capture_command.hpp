@@ -13,8 +13,9 @@ struct CaptureCommand {
   std::string out_dir = ".";
   int tabs = 0;  // 0: one per core, at least 2
   std::string chromium;
-  std::string report;    // a JSON summary (throughput, latency) written here, if set
-  json::object options;  // capture options, validated by capture::parse_options
+  bool renderer_per_site = false;  // Chromium's site isolation
+  std::string report;              // a JSON summary (throughput, latency) written here, if set
+  json::object options;            // capture options, validated by capture::parse_options
 };
 
 // Captures every URL into out_dir; prints failures; returns the exit code.

@@ -109,6 +109,19 @@ class OptionFlags {
   std::map<std::string, std::string> values_;
 };
 
+constexpr const char* kTabsHelp = "concurrent captures (default: one per core, at least 2)";
+constexpr const char* kChromiumHelp = "Chromium binary (default: Debian's)";
+constexpr const char* kRendererPerSiteHelp =
+    "give every site its own Chromium renderer, as Chrome does (site isolation): a tab then "
+    "starts a renderer for each new site it captures (docs/security.md)";
+
+// The browser flags of the local tools (capture, crawl).
+void add_browser_flags(CLI::App& cmd, int& tabs, std::string& chromium, bool& renderer_per_site) {
+  cmd.add_option("--tabs", tabs, kTabsHelp);
+  cmd.add_option("--chromium", chromium, kChromiumHelp);
+  cmd.add_flag("--renderer-per-site", renderer_per_site, kRendererPerSiteHelp);
+}
+
 // The flags of every node that serves (serve, api, worker): the same names,
 // environment variables and defaults, so one config drives both halves.
 void add_node_flags(CLI::App& cmd, ServeConfig& sc) {
@@ -130,8 +143,7 @@ void add_node_flags(CLI::App& cmd, ServeConfig& sc) {
                  "picture store: file:DIR (default file:<data-dir>/blobs) or "
                  "s3://bucket?endpoint=...&region=...")
       ->envname("SHOT_BLOBS");
-  cmd.add_option("--tabs", sc.tabs, "concurrent captures (default: one per core, at least 2)")
-      ->envname("SHOT_TABS");
+  cmd.add_option("--tabs", sc.tabs, kTabsHelp)->envname("SHOT_TABS");
   cmd.add_option("--spare-tabs", sc.spare_tabs,
                  "tabs kept reset beyond --tabs, so a capture never waits for a reset "
                  "(each costs a renderer; measured slower on one machine: docs/performance.md)")
@@ -142,8 +154,9 @@ void add_node_flags(CLI::App& cmd, ServeConfig& sc) {
                  "Chromium's renderers smaller, more save opening tabs (docs/performance.md)")
       ->envname("SHOT_TAB_USES")
       ->check(CLI::Range(1, 100000));
-  cmd.add_option("--chromium", sc.chromium, "Chromium binary (default: Debian's)")
-      ->envname("SHOT_CHROMIUM");
+  cmd.add_option("--chromium", sc.chromium, kChromiumHelp)->envname("SHOT_CHROMIUM");
+  cmd.add_flag("--renderer-per-site", sc.renderer_per_site, kRendererPerSiteHelp)
+      ->envname("SHOT_RENDERER_PER_SITE");
   cmd.add_option("--picture-cache-mb", sc.picture_cache_mb,
                  "memory for the bytes of hot pictures, served without a disk read (0: off)")
       ->envname("SHOT_PICTURE_CACHE_MB")
@@ -261,8 +274,7 @@ int run_cli(int argc, char** argv) {
   capture->add_option("urls", cc.urls, "URLs to capture");
   capture->add_option("--urls-file", cc.urls_file, "a file of URLs, one a line (# comments)");
   capture->add_option("-o,--out", cc.out_dir, "output directory")->capture_default_str();
-  capture->add_option("--tabs", cc.tabs, "concurrent captures (default: one per core, at least 2)");
-  capture->add_option("--chromium", cc.chromium, "Chromium binary (default: Debian's)");
+  add_browser_flags(*capture, cc.tabs, cc.chromium, cc.renderer_per_site);
   capture->add_option("--report", cc.report,
                       "write a JSON summary (throughput, latency) to this file");
   flags.add_to(*capture);
@@ -297,8 +309,7 @@ int run_cli(int argc, char** argv) {
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   crawl->add_option("-o,--out", kc.out_dir, "output directory")->capture_default_str();
-  crawl->add_option("--tabs", kc.tabs, "concurrent captures (default: one per core, at least 2)");
-  crawl->add_option("--chromium", kc.chromium, "Chromium binary (default: Debian's)");
+  add_browser_flags(*crawl, kc.tabs, kc.chromium, kc.renderer_per_site);
   crawl_flags.add_to(*crawl);
   crawl->callback([&] {
     auto o = crawl_flags.collect(*crawl);

@@ -95,6 +95,7 @@ int run_crawl(const CrawlCommand& command) {
   int cores = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
   pool_options.tabs = std::min(command.tabs > 0 ? command.tabs : cores, spec->max_pages);
   pool_options.chromium.executable = command.chromium;
+  pool_options.chromium.renderer_per_site = command.renderer_per_site;
   pool_options.chromium.window_width = options->width;
   pool_options.chromium.window_height = options->height;
   browser::PagePool pool(io.get_executor(), pool_options);

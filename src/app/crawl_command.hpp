@@ -19,7 +19,8 @@ struct CrawlCommand {
   std::string out_dir = ".";
   int tabs = 0;  // 0: one per core, at least 2
   std::string chromium;
-  json::object options;  // capture options, validated by capture::parse_options
+  bool renderer_per_site = false;  // Chromium's site isolation
+  json::object options;            // capture options, validated by capture::parse_options
 };
 
 // Crawls from start_url with a local browser: one picture per page in out_dir

@@ -224,6 +224,7 @@ int run_node(const ServeConfig& config, NodeRole role) {
     pool_options.spare_tabs = config.spare_tabs;
     pool_options.tab_uses = config.tab_uses;
     pool_options.chromium.executable = chromium;
+    pool_options.chromium.renderer_per_site = config.renderer_per_site;
     // Chromium reaches the network only through shot's proxy, which applies the
     // egress policy to every request after DNS (DESIGN.md §7).
     egress_proxy.emplace(io.get_executor(), blocking, *policy);

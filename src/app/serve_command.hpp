@@ -16,6 +16,7 @@ struct ServeConfig {
   int spare_tabs = 0;  // tabs kept reset beyond `tabs`
   int tab_uses = 100;  // captures in one tab (and its renderer) before a fresh one
   std::string chromium;
+  bool renderer_per_site = false;  // Chromium's site isolation
   std::size_t max_queue = 10'000;
   int picture_cache_mb = 64;  // hot picture bytes kept in memory (http::PictureCache)
   int max_urls_per_job = 1000;

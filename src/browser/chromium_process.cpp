@@ -50,7 +50,7 @@ std::vector<std::string> base_flags(const ChromiumOptions& o,
                   // own in every browser context (one per tab), never shown.
                   "WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup,"
                   "PreloadTopChromeWebUI") +
-          (o.spare_renderer ? "" : ",SpareRendererForSitePerProcess"),
+          (o.spare_renderer && o.renderer_per_site ? "" : ",SpareRendererForSitePerProcess"),
       // A tab's renderer lives for many captures, and each leaves its page's
       // DOM behind as garbage. V8 lets the heap (DOM included) grow up to
       // fourfold before its next full collection; half keeps peak memory lower
@@ -66,6 +66,14 @@ std::vector<std::string> base_flags(const ChromiumOptions& o,
       "--metrics-recording-only",
       "--window-size=" + std::to_string(o.window_width) + "," + std::to_string(o.window_height),
   };
+  if (!o.renderer_per_site) {
+    // Without site isolation, and with the limit reached from the first
+    // renderer on, Chromium keeps a browser context's pages in the renderer it
+    // has instead of starting one per site: across sites a capture no longer
+    // waits for a process to start (docs/performance.md, session 8).
+    f.push_back("--disable-site-isolation-trials");
+    f.push_back("--renderer-process-limit=1");
+  }
   if (::geteuid() == 0) f.push_back("--no-sandbox");  // Chromium refuses to sandbox as root
   if (!o.proxy_server.empty()) {
     f.push_back("--proxy-server=" + o.proxy_server);

@@ -24,6 +24,12 @@ struct ChromiumOptions {
   // that saves starting a renderer for a new site; with several, taking
   // turns, it starts one per navigation for nothing.
   bool spare_renderer = true;
+  // One renderer per site, as Chrome does (site isolation). When false, a
+  // browser context's renderer serves every site it navigates to, so a
+  // reused tab starts no renderer for a new site; what one capture may not
+  // see of another is kept apart by browser contexts and the reset, not by
+  // processes (docs/security.md).
+  bool renderer_per_site = false;
 };
 
 // The Chromium binary to run: `configured` if set, else SHOT_CHROMIUM, else

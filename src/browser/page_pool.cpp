@@ -1,11 +1,13 @@
 #include "browser/page_pool.hpp"
 
+#include <algorithm>
+
 #include "core/log.hpp"
 
 namespace shot::browser {
 
 Lease::~Lease() {
-  if (pool_) pool_->give_back(std::move(ready_.tab), std::move(ready_.page));
+  if (pool_) pool_->give_back(std::move(ready_.tab), std::move(ready_.page), !last_use_);
 }
 
 PagePool::PagePool(Executor executor, PoolOptions options)
@@ -15,6 +17,7 @@ PagePool::PagePool(Executor executor, PoolOptions options)
       launch_lock_(executor, 1) {
   // One reused tab is one browser context; more take turns and would only
   // throw away each other's spare renderer (a new process per capture).
+  // (Only with a renderer per site: otherwise a tab keeps the one it has.)
   options_.chromium.spare_renderer =
       options_.reuse_tabs && options_.tabs + options_.spare_tabs <= 1;
 }
@@ -64,7 +67,7 @@ Task<Result<void>> PagePool::warm_up(Deadline deadline) {
   co_return Result<void>{};
 }
 
-Task<Result<Lease>> PagePool::acquire(Deadline deadline) {
+Task<Result<Lease>> PagePool::acquire(Deadline deadline, TabNeeds needs) {
   if (shut_) co_return fail(Errc::unavailable, "shutting down");
   if (!co_await slots_.acquire(deadline))
     co_return fail(Errc::timeout, "timed out waiting for a free browser tab");
@@ -85,36 +88,40 @@ Task<Result<Lease>> PagePool::acquire(Deadline deadline) {
   // another would double the work (contexts cost CPU, not just time).
   while (ready_.empty() && preparing_ > 0 && !deadline.expired())
     co_await wait_for_prepared(deadline);
+  // Tabs of an old browser, or closed under us, are of no use to anyone.
+  std::erase_if(ready_, [&](const ReadyTab& r) {
+    return &r.tab->browser() != browser->get() || !r.tab->alive() || r.page->session().gone();
+  });
   std::optional<ReadyTab> ready;
-  while (!ready_.empty() && !ready) {
-    auto candidate = std::move(ready_.front());
-    ready_.pop_front();
-    if (&candidate.tab->browser() == browser->get() && candidate.tab->alive() &&
-        !candidate.page->session().gone())
-      ready = std::move(candidate);
-  }
-  if (!ready) {
+  // Any ready tab will do, or for a renderer of its own, a fresh one; a used
+  // tab passed over stays ready for the next capture.
+  auto usable = std::find_if(ready_.begin(), ready_.end(),
+                             [&](const ReadyTab& r) { return !needs.own_renderer || r.fresh; });
+  if (usable != ready_.end()) {
+    ready = std::move(*usable);
+    ready_.erase(usable);
+  } else {
     auto tab = co_await (*browser)->open_tab(deadline);
     if (!tab) co_return fail(tab.error());
     ++tabs_opened_;
     auto page = co_await (*tab)->attach(deadline);
     if (!page) co_return fail(page.error());
-    ready = ReadyTab{std::move(*tab), std::move(*page)};
+    ready = ReadyTab{std::move(*tab), std::move(*page), true};
   }
   handed_out = true;
   refill();
-  co_return Lease(this, std::move(*ready));
+  co_return Lease(this, std::move(*ready), needs.own_renderer);
 }
 
-void PagePool::give_back(std::unique_ptr<Tab> tab, std::unique_ptr<Page> page) {
+void PagePool::give_back(std::unique_ptr<Tab> tab, std::unique_ptr<Page> page, bool reuse) {
   // A session that set more than the baseline is detached here, and its
   // overrides go with it; a kept one stays with the tab (dropped with it).
   if (tab && page && page->kept()) tab->keep(std::move(page));
   page.reset();
   --busy_;
   given_back_ = true;
-  if (tab && options_.reuse_tabs && !shut_ && browser_ && &tab->browser() == browser_.get() &&
-      tab->alive() && tab->captures() < options_.tab_uses)
+  if (tab && reuse && options_.reuse_tabs && !shut_ && browser_ &&
+      &tab->browser() == browser_.get() && tab->alive() && tab->captures() < options_.tab_uses)
     prepare(std::move(tab));
   slots_.release();
   refill();
@@ -176,7 +183,10 @@ void PagePool::prepare(std::unique_ptr<Tab> tab) {
         --preparing_;
         ++(prepared.opened ? tabs_opened_ : tabs_reset_);
         if (!prepared.ready) log::debug("tab not made ready: {}", prepared.ready.error().message);
-        if (prepared.ready && browser == browser_) ready_.push_back(std::move(*prepared.ready));
+        if (prepared.ready && browser == browser_) {
+          prepared.ready->fresh = prepared.opened;
+          ready_.push_back(std::move(*prepared.ready));
+        }
         // A failure leaves the slot without a ready tab: acquire opens one.
         prepared_changed();
       },

@@ -50,13 +50,27 @@ class PagePool;
 struct ReadyTab {
   std::unique_ptr<Tab> tab;
   std::unique_ptr<Page> page;
+  bool fresh = false;  // a new tab: no page has run in its renderer
+};
+
+// What a capture needs of its tab.
+struct TabNeeds {
+  // A renderer of its own: no earlier capture's page ran in it, and no later
+  // one will (the tab is dropped afterwards). For captures that bring
+  // credentials (cookies, headers, a password), which a page that took over
+  // its renderer could otherwise read in a later capture of the same tab.
+  bool own_renderer = false;
 };
 
 // A page held for one capture; returns its tab when destroyed.
 class Lease {
  public:
-  Lease(PagePool* pool, ReadyTab ready) : pool_(pool), ready_(std::move(ready)) {}
-  Lease(Lease&& o) noexcept : pool_(std::exchange(o.pool_, nullptr)), ready_(std::move(o.ready_)) {}
+  Lease(PagePool* pool, ReadyTab ready, bool last_use)
+      : pool_(pool), ready_(std::move(ready)), last_use_(last_use) {}
+  Lease(Lease&& o) noexcept
+      : pool_(std::exchange(o.pool_, nullptr)),
+        ready_(std::move(o.ready_)),
+        last_use_(o.last_use_) {}
   Lease& operator=(Lease&&) = delete;
   ~Lease();
 
@@ -66,6 +80,7 @@ class Lease {
  private:
   PagePool* pool_;
   ReadyTab ready_;
+  bool last_use_;  // the tab is dropped when given back
 };
 
 class PagePool {
@@ -79,7 +94,7 @@ class PagePool {
   Task<Result<void>> warm_up(Deadline deadline);
 
   // A page for one capture: waits for a free slot until `deadline`.
-  Task<Result<Lease>> acquire(Deadline deadline);
+  Task<Result<Lease>> acquire(Deadline deadline, TabNeeds needs = {});
 
   // Alive and answering, within `deadline`: for /readyz.
   Task<Result<void>> check_health(Deadline deadline);
@@ -93,7 +108,7 @@ class PagePool {
 
  private:
   friend class Lease;
-  void give_back(std::unique_ptr<Tab> tab, std::unique_ptr<Page> page = nullptr);
+  void give_back(std::unique_ptr<Tab> tab, std::unique_ptr<Page> page = nullptr, bool reuse = true);
   Task<Result<std::shared_ptr<Browser>>> running_browser(Deadline deadline);
   void refill();
   // Makes `tab` (a new one when null) ready in the background.

@@ -544,7 +544,8 @@ Task<Result<CaptureResult>> Capturer::capture(std::string url, CaptureOptions op
   Error last{Errc::internal, "no attempt made"};
   for (int attempt = 1; attempt <= max_attempts_; ++attempt) {
     auto acquired_at = Clock::now();
-    auto lease = co_await pool_.acquire(deadline);
+    auto lease = co_await pool_.acquire(
+        deadline, browser::TabNeeds{.own_renderer = options.carries_credentials()});
     if (!lease) {
       last = lease.error();
       if (!last.retryable() || deadline.expired()) break;

@@ -67,6 +67,10 @@ struct CaptureOptions {
   std::vector<std::string> fail_on;          // verdicts that fail the capture
   bool block_ads = false;
   bool block_cookie_banners = false;
+
+  // Cookies, request headers or a password: what the page may see of the
+  // user that it must not pass to a later capture's page.
+  bool carries_credentials() const { return !cookies.empty() || !headers.empty() || basic_auth; }
 };
 
 enum class OptionType { integer, number, boolean, string, string_list, enumeration, object };

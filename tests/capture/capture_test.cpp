@@ -601,5 +601,89 @@ TEST_F(CaptureTest, EachTabCostsOneRendererAndCapturesStartNone) {
   pool.shutdown();
 }
 
+// Real traffic is cross-site. A tab keeps its renderer for every site it
+// captures; with --renderer-per-site (Chrome's site isolation) Chromium starts
+// one for each new site, on the capture's critical path.
+TEST_F(CaptureTest, ATabKeepsItsRendererAcrossSites) {
+  testing::PageServer other("127.0.0.2");  // another site on the loopback
+  server_.page("/", solid_page("#00ff00"));
+  other.page("/", solid_page("#0000ff"));
+  auto options = parse_options(parse_json(R"({"wait_until": "load"})")->as_object());
+  for (bool per_site : {false, true}) {
+    browser::PoolOptions o;
+    o.tabs = 1;
+    o.chromium.renderer_per_site = per_site;
+    browser::PagePool pool(io_->get_executor(), o);
+    Capturer capturer(pool);
+    std::set<pid_t> seen;
+    bool ok = testing::run_task(*io_, [&]() -> Task<void> {
+      for (int i = 0; i < 6; ++i) {
+        bool green = i % 2 == 0;
+        // (Named first: GCC 12 destroys a ?: temporary in co_await twice.)
+        std::string url = green ? server_.url("/") : other.url("/");
+        auto r = co_await capturer.capture(url, *options);
+        CO_ASSERT_OK(r);
+        EXPECT_TRUE(near(picture(*r).at(10, 10), 0, green ? 255 : 0, green ? 0 : 255));
+        auto now = renderer_pids(pool.stats().browser_pid);
+        // The start page's renderer may be exiting still.
+        for (int wait = 0; !per_site && i == 0 && wait < 50 && now.size() > 1; ++wait) {
+          co_await sleep_for(Millis(100));
+          now = renderer_pids(pool.stats().browser_pid);
+        }
+        seen.insert(now.begin(), now.end());
+      }
+    });
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(pool.stats().tabs_opened, 1);
+    if (per_site)
+      EXPECT_GE(seen.size(), 4u) << "a renderer per site: one started for each of 5 new sites";
+    else
+      EXPECT_THAT(seen, ::testing::SizeIs(1)) << "renderers were started for new sites";
+    pool.shutdown();
+  }
+}
+
+// A page that took over its renderer must not read a later capture's
+// credentials: a capture with cookies, headers or a password gets a tab no
+// page has used, and its tab is not reused after it.
+TEST_F(CaptureTest, ACaptureWithCredentialsHasARendererOfItsOwn) {
+  browser::PoolOptions o;
+  o.tabs = 1;
+  browser::PagePool pool(io_->get_executor(), o);
+  Capturer capturer(pool);
+  server_.page("/", R"(<title></title><script>document.title = 'cookie=' + document.cookie;
+    </script>)");
+  auto plain = parse_options(parse_json(R"({"wait_until": "load"})")->as_object());
+  auto with_cookie = parse_options(
+      parse_json(R"({"wait_until": "load", "cookies": [{"name": "session", "value": "s3cret"}]})")
+          ->as_object());
+  bool ok = testing::run_task(*io_, [&]() -> Task<void> {
+    std::vector<std::pair<const CaptureOptions*, std::string>> captures{
+        {&*plain, "cookie="},
+        {&*with_cookie, "cookie=session=s3cret"},
+        {&*with_cookie, "cookie=session=s3cret"},
+        {&*plain, "cookie="}};
+    std::vector<int> opened;  // tabs opened so far, after each capture
+    for (auto& [options, title] : captures) {
+      auto r = co_await capturer.capture(server_.url("/"), *options);
+      CO_ASSERT_OK(r);
+      EXPECT_EQ(r->facts.title, title);
+      opened.push_back(pool.stats().tabs_opened);
+    }
+    // Each credentialed capture opened a tab (a new browser context, so a
+    // new renderer); the plain capture after them reused the first tab.
+    EXPECT_THAT(opened, ::testing::ElementsAre(1, 2, 3, 3));
+    // The credentialed captures' tabs are gone with their renderers.
+    auto now = renderer_pids(pool.stats().browser_pid);
+    for (int wait = 0; wait < 50 && now.size() > 1; ++wait) {
+      co_await sleep_for(Millis(100));
+      now = renderer_pids(pool.stats().browser_pid);
+    }
+    EXPECT_THAT(now, ::testing::SizeIs(1));
+  });
+  ASSERT_TRUE(ok);
+  pool.shutdown();
+}
+
 }  // namespace
 }  // namespace shot::capture
