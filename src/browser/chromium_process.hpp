@@ -22,7 +22,8 @@ struct ChromiumOptions {
   // Chromium keeps one warm renderer for the browser context that navigated
   // last and discards it when another context navigates. With one context
   // that saves starting a renderer for a new site; with several, taking
-  // turns, it starts one per navigation for nothing.
+  // turns, it starts one per navigation for nothing. Only with a renderer
+  // per site: otherwise a tab keeps the renderer it has.
   bool spare_renderer = true;
   // One renderer per site, as Chrome does (site isolation). When false, a
   // browser context's renderer serves every site it navigates to, so a

@@ -17,7 +17,6 @@ PagePool::PagePool(Executor executor, PoolOptions options)
       launch_lock_(executor, 1) {
   // One reused tab is one browser context; more take turns and would only
   // throw away each other's spare renderer (a new process per capture).
-  // (Only with a renderer per site: otherwise a tab keeps the one it has.)
   options_.chromium.spare_renderer =
       options_.reuse_tabs && options_.tabs + options_.spare_tabs <= 1;
 }
