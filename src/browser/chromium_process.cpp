@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include <array>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 
+#include "core/log.hpp"
 #include "core/processes.hpp"
 
 namespace shot::browser {
@@ -142,11 +144,85 @@ std::int64_t process_group_rss_bytes(pid_t group) {
   return total;
 }
 
+namespace {
+
+constexpr std::string_view kProfilePrefix = "shot-chromium-";
+
+// What a profile's SingletonLock ("<host>-<pid>", made by Chromium as it
+// starts) says of its owner.
+enum class Lock { none, foreign, held, released };
+
+Lock profile_lock(const std::filesystem::path& profile, std::string_view host) {
+  std::error_code ec;
+  std::string target = std::filesystem::read_symlink(profile / "SingletonLock", ec).string();
+  if (ec) return Lock::none;
+  auto dash = target.rfind('-');
+  if (dash == std::string::npos || std::string_view(target).substr(0, dash) != host)
+    return Lock::foreign;
+  pid_t pid = 0;
+  auto digits = std::string_view(target).substr(dash + 1);
+  auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+  if (err != std::errc() || end != digits.data() + digits.size() || pid <= 0) return Lock::foreign;
+  return process_living(pid) ? Lock::held : Lock::released;
+}
+
+// Removes a profile and the directory of Chromium's singleton socket beside
+// it (org.chromium.Chromium.*, which only a clean Chromium exit removes).
+void remove_profile(const std::filesystem::path& profile, std::error_code& ec) {
+  namespace fs = std::filesystem;
+  auto socket = fs::read_symlink(profile / "SingletonSocket", ec).parent_path();
+  if (!ec && socket.filename().string().starts_with("org.chromium.Chromium.") &&
+      fs::equivalent(socket.parent_path(), profile.parent_path(), ec))
+    fs::remove_all(socket, ec);
+  fs::remove_all(profile, ec);
+}
+
+}  // namespace
+
+int remove_abandoned_profiles(const std::filesystem::path& dir, int limit,
+                              std::chrono::seconds unlocked_age) {
+  namespace fs = std::filesystem;
+  std::array<char, 256> host{};
+  if (::gethostname(host.data(), host.size() - 1) != 0) return 0;
+  int removed = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end && removed < limit;
+       it.increment(ec)) {
+    const fs::path& profile = it->path();
+    if (!profile.filename().string().starts_with(kProfilePrefix)) continue;
+    std::error_code stat_ec;
+    if (!it->is_directory(stat_ec) || it->is_symlink(stat_ec)) continue;
+    bool abandoned = false;
+    switch (profile_lock(profile, host.data())) {
+      case Lock::released:
+        abandoned = true;
+        break;
+      case Lock::none: {
+        auto written = fs::last_write_time(profile, stat_ec);
+        abandoned = !stat_ec && fs::file_time_type::clock::now() - written > unlocked_age;
+        break;
+      }
+      case Lock::foreign:  // another host's (a shared /tmp), or unreadable: not ours to judge
+      case Lock::held:
+        break;
+    }
+    if (!abandoned) continue;
+    std::error_code rm_ec;
+    remove_profile(profile, rm_ec);
+    if (!rm_ec) ++removed;
+  }
+  return removed;
+}
+
 Result<ChromiumProcess> ChromiumProcess::launch(const ChromiumOptions& options) {
   auto exe = find_chromium(options.executable);
   if (!exe) return fail(exe.error());
 
-  std::string tmpl = (std::filesystem::temp_directory_path() / "shot-chromium-XXXXXX").string();
+  const auto temp = std::filesystem::temp_directory_path();
+  if (int removed = remove_abandoned_profiles(temp))
+    log::info("removed {} Chromium profile(s) left in {} by a shot that did not stop cleanly",
+              removed, temp.string());
+  std::string tmpl = (temp / (std::string(kProfilePrefix) + "XXXXXX")).string();
   if (!::mkdtemp(tmpl.data()))
     return fail(Errc::unavailable, "cannot create a Chromium profile directory");
 
@@ -243,7 +319,7 @@ void ChromiumProcess::terminate() {
   }
   if (!profile_.empty()) {
     std::error_code ec;
-    std::filesystem::remove_all(profile_, ec);
+    remove_profile(profile_, ec);
     profile_.clear();
   }
 }

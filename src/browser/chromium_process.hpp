@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -43,6 +44,17 @@ Result<std::string> chromium_version(const std::string& executable);
 // Resident memory (VmRSS) of every process in process group `group`, in bytes:
 // Chromium's browser, renderers, GPU and utility processes together.
 std::int64_t process_group_rss_bytes(pid_t group);
+
+// Removes the profile directories (`shot-chromium-*` in `dir`) that no running
+// Chromium owns: left by a shot that was killed or crashed, which had no
+// chance to remove its own. A profile is abandoned when its SingletonLock
+// names this host and a process that no longer exists, or when it has no lock
+// and is older than `unlocked_age` (Chromium locks its profile as it starts).
+// At most `limit` are removed, so a backlog costs a launch little: each launch
+// removes some. Launching a browser does this for the temporary directory;
+// returns how many were removed.
+int remove_abandoned_profiles(const std::filesystem::path& dir, int limit = 8,
+                              std::chrono::seconds unlocked_age = std::chrono::hours(1));
 
 class ChromiumProcess {
  public:

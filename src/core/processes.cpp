@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 
 namespace shot {
@@ -19,6 +20,20 @@ std::filesystem::path proc_dir(pid_t pid) {
   return std::filesystem::path("/proc") / std::to_string(pid);
 }
 
+// One process's entry from /proc/PID/stat; none once it is gone.
+std::optional<ProcessEntry> read_process(pid_t pid) {
+  std::string stat = read_all(proc_dir(pid) / "stat");
+  auto close = stat.rfind(')');  // the command name may hold spaces and parentheses
+  if (close == std::string::npos || close + 2 >= stat.size()) return std::nullopt;
+  std::istringstream fields(stat.substr(close + 2));
+  ProcessEntry p;
+  long ppid = 0, group = 0;
+  if (!(fields >> p.state >> ppid >> group)) return std::nullopt;
+  p.pid = pid;
+  p.group = static_cast<pid_t>(group);
+  return p;
+}
+
 }  // namespace
 
 std::vector<ProcessEntry> list_processes() {
@@ -27,18 +42,14 @@ std::vector<ProcessEntry> list_processes() {
   for (auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
     auto name = entry.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string stat = read_all(entry.path() / "stat");
-    auto close = stat.rfind(')');  // the command name may hold spaces and parentheses
-    if (close == std::string::npos || close + 2 >= stat.size()) continue;
-    std::istringstream fields(stat.substr(close + 2));
-    ProcessEntry p;
-    long ppid = 0, group = 0;
-    if (!(fields >> p.state >> ppid >> group)) continue;
-    p.pid = static_cast<pid_t>(std::stol(name));
-    p.group = static_cast<pid_t>(group);
-    out.push_back(p);
+    if (auto p = read_process(static_cast<pid_t>(std::stol(name)))) out.push_back(*p);
   }
   return out;
+}
+
+bool process_living(pid_t pid) {
+  auto p = pid > 0 ? read_process(pid) : std::nullopt;
+  return p && p->living();
 }
 
 std::string process_cmdline(pid_t pid) {

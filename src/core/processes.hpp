@@ -19,6 +19,9 @@ struct ProcessEntry {
 // Every process that /proc lists now; one that exits while it is read is left out.
 std::vector<ProcessEntry> list_processes();
 
+// Whether process `pid` exists and has not exited (a zombie has).
+bool process_living(pid_t pid);
+
 // A process's command line, its arguments separated by NULs; empty once it is gone.
 std::string process_cmdline(pid_t pid);
 

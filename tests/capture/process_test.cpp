@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "browser/chromium_process.hpp"
 #include "core/deadline.hpp"
 #include "core/processes.hpp"
 #include "support/page_server.hpp"
@@ -71,9 +72,13 @@ class ProcessTest : public ::testing::Test {
     return false;
   }
 
+  // Chromium's profiles, or the directories of its singleton sockets.
   bool profile_dirs_left() const {
-    for (auto& e : fs::directory_iterator(tmp_))
-      if (e.path().filename().string().rfind("shot-chromium-", 0) == 0) return true;
+    for (auto& e : fs::directory_iterator(tmp_)) {
+      auto name = e.path().filename().string();
+      if (name.starts_with("shot-chromium-") || name.starts_with("org.chromium.Chromium."))
+        return true;
+    }
     return false;
   }
 
@@ -110,6 +115,58 @@ TEST_F(ProcessTest, SigkillOfShotTakesChromiumDown) {
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   // The browser dies with its parent (PR_SET_PDEATHSIG); its children follow it.
   EXPECT_TRUE(wait_until_gone(tmp_ + "/shot-chromium-", Millis(10000)));
+
+  // A killed shot cannot remove its profile; the next one to start a browser
+  // in the same temporary directory does.
+  ASSERT_TRUE(profile_dirs_left());
+  pid_t next = start_shot(server_.url("/"));
+  ASSERT_EQ(::waitpid(next, &status, 0), next);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_FALSE(profile_dirs_left());
+}
+
+// Which profiles the sweep takes: only those no running Chromium owns.
+class AbandonedProfileTest : public ProcessTest {
+ protected:
+  fs::path profile(const std::string& name, const std::string& lock_target = "") {
+    fs::path p = fs::path(tmp_) / name;
+    fs::create_directories(p / "Default");
+    if (!lock_target.empty()) fs::create_symlink(lock_target, p / "SingletonLock");
+    return p;
+  }
+  static std::string host() {
+    char h[256] = {};
+    ::gethostname(h, sizeof h - 1);
+    return h;
+  }
+  // A PID that no process has: a child that has exited and been reaped.
+  static pid_t gone_pid() {
+    pid_t pid = ::fork();
+    if (pid == 0) ::_exit(0);
+    ::waitpid(pid, nullptr, 0);
+    return pid;
+  }
+};
+
+TEST_F(AbandonedProfileTest, RemovesOnlyProfilesNoLivingChromiumOwns) {
+  auto dead = profile("shot-chromium-dead", host() + "-" + std::to_string(gone_pid()));
+  auto living = profile("shot-chromium-live", host() + "-" + std::to_string(::getpid()));
+  auto other_host = profile("shot-chromium-away", "another-host-" + std::to_string(gone_pid()));
+  auto new_unlocked = profile("shot-chromium-new");
+  auto old_unlocked = profile("shot-chromium-old");
+  fs::last_write_time(old_unlocked, fs::file_time_type::clock::now() - std::chrono::hours(2));
+  auto not_ours = profile("other-dead", host() + "-" + std::to_string(gone_pid()));
+
+  // A backlog goes a few at a time.
+  EXPECT_EQ(browser::remove_abandoned_profiles(tmp_, 1), 1);
+  EXPECT_NE(fs::exists(dead), fs::exists(old_unlocked));
+  EXPECT_EQ(browser::remove_abandoned_profiles(tmp_), 1);
+  EXPECT_FALSE(fs::exists(dead));
+  EXPECT_FALSE(fs::exists(old_unlocked));
+  EXPECT_TRUE(fs::exists(living / "Default"));
+  EXPECT_TRUE(fs::exists(other_host / "Default"));
+  EXPECT_TRUE(fs::exists(new_unlocked / "Default"));
+  EXPECT_TRUE(fs::exists(not_ours / "Default"));
 }
 
 }  // namespace
