@@ -74,9 +74,10 @@ class Tab {
   void keep(std::unique_ptr<Page> page) { kept_ = std::move(page); }
 
   // Clears what the last capture left, so the next one sees a new browser
-  // profile. Fails (and the tab must be dropped) when the tab is gone or when
-  // the capture reached state that clearing by origin cannot reach: frames of
-  // other origins (partitioned storage) or more origins than it tracks.
+  // profile, and collects the last page's garbage in the renderer. Fails (and
+  // the tab must be dropped) when the tab is gone or when the capture reached
+  // state that clearing by origin cannot reach: frames of other origins
+  // (partitioned storage) or more origins than it tracks.
   Task<Result<void>> reset(Deadline deadline);
 
   Browser& browser() { return *browser_; }
