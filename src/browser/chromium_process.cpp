@@ -58,6 +58,13 @@ std::vector<std::string> base_flags(const ChromiumOptions& o,
       // fourfold before its next full collection; half keeps peak memory lower
       // at no measured cost in throughput (docs/performance.md, session 7).
       "--js-flags=--heap-growing-percent=50",
+      // The compositor (software, with --disable-gpu) and the network service
+      // as threads of the browser process instead of two processes of their
+      // own: peak PSS at C=4 -60 MB, RSS -200 MB, shots/s unchanged
+      // (docs/performance.md, session 11). Either crashing takes the browser
+      // with it, which the page pool replaces like any dead browser.
+      "--in-process-gpu",
+      "--enable-features=NetworkServiceInProcess2",
       "--block-new-web-contents",  // pop-ups: window.open() gets nothing
       "--deny-permission-prompts",
       "--password-store=basic",
