@@ -377,6 +377,8 @@ int run_node(const ServeConfig& config, NodeRole role) {
         asio::detached);
   });
 
+  // Items a node stored and then stopped before queueing: any node queues them.
+  jobs.start_outbox(std::chrono::seconds(10), Millis(30'000));
   if (captures) {
     asio::co_spawn(
         io,

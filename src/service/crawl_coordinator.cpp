@@ -127,10 +127,9 @@ Task<void> CrawlCoordinator::schedule(const std::string& job_id, State& state) {
               added->size(), batch.size());
     state.stopped = true;
   }
-  for (int index : *added)
-    if (auto r = co_await hooks_.publish(job_id, index); !r)
-      log::error("crawl {}: could not queue page {}: {} (queued again at the next start)", job_id,
-                 index, r.error().message);
+  if (auto r = co_await hooks_.publish(job_id, *added); !r)
+    log::error("crawl {}: could not queue new pages: {} (the outbox queues them later)", job_id,
+               r.error().message);
 }
 
 }  // namespace shot::service

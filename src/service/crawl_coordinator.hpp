@@ -28,7 +28,8 @@ struct CrawlHooks {
   std::function<Task<Result<std::vector<int>>>(std::string job_id, std::vector<Item> items,
                                                int max_total)>
       add_items;
-  std::function<Task<Result<void>>(std::string job_id, int index)> publish;
+  // Queues the items; the first error (the others are still tried).
+  std::function<Task<Result<void>>(std::string job_id, std::vector<int> indexes)> publish;
   // robots.txt of an origin ("http://host:port"), already parsed; errors are
   // the caller's to map (RFC 9309: unreachable → disallow all).
   std::function<Task<capture::RobotsRules>(std::string origin)> robots;

@@ -167,6 +167,7 @@ Task<Result<Submitted>> JobService::submit(SubmitRequest req) {
     if (!existing) co_return fail(existing.error());
     co_return Submitted{std::move(*existing), true};
   }
+  std::vector<int> indexes;
   for (auto& item : job.items) {
     auto published = co_await publish(job.id, item.index);
     if (!published) {
@@ -174,7 +175,13 @@ Task<Result<Submitted>> JobService::submit(SubmitRequest req) {
       co_await blocking([&] { return store_.cancel(job.id, now_ms()); });
       co_return fail(published.error());
     }
+    indexes.push_back(item.index);
   }
+  // Until here a crash leaves the items due in the outbox, and a sweep
+  // (republish_unpublished) queues them; marked, no sweep does.
+  if (auto marked = co_await blocking([&] { return store_.mark_published(job.id, indexes); });
+      !marked)
+    log::warn("job {}: queued, but not marked so: {}", job.id, marked.error().message);
   job.items.clear();
   ++stats_.jobs_submitted;
   co_return Submitted{std::move(job), false};
@@ -190,6 +197,55 @@ Task<Result<void>> JobService::publish(const std::string& job_id, int index) {
   co_return co_await blocking([&] { return queue_.publish(message); });
 }
 
+Task<Result<void>> JobService::publish_all(const std::string& job_id,
+                                           const std::vector<int>& indexes) {
+  std::vector<int> published;
+  Result<void> result;
+  for (int index : indexes) {
+    if (auto r = co_await publish(job_id, index); r)
+      published.push_back(index);
+    else if (result)
+      result = fail(r.error());
+  }
+  if (!published.empty())
+    if (auto marked = co_await blocking([&] { return store_.mark_published(job_id, published); });
+        !marked)
+      log::warn("job {}: queued, but not marked so: {}", job_id, marked.error().message);
+  co_return result;
+}
+
+Task<Result<std::size_t>> JobService::republish_unpublished(Millis grace) {
+  const auto now = now_ms();
+  auto due =
+      co_await blocking([&] { return store_.claim_unpublished(now - grace.count(), now, 500); });
+  if (!due) co_return fail(due.error());
+  std::map<std::string, std::vector<int>> by_job;
+  for (auto& ref : *due)
+    by_job[ref.job_id].push_back(ref.index);
+  for (auto& [job_id, indexes] : by_job) {
+    log::warn("job {}: {} items stored but never queued (a node stopped in between): queued now",
+              job_id, indexes.size());
+    if (auto r = co_await publish_all(job_id, indexes); !r) co_return fail(r.error());
+  }
+  co_return due->size();
+}
+
+void JobService::start_outbox(std::chrono::seconds every, Millis grace) {
+  std::weak_ptr<bool> alive = alive_;
+  asio::co_spawn(
+      executor_,
+      [this, alive, every, grace]() -> Task<void> {
+        while (true) {
+          co_await sleep_for(every);
+          auto token = alive.lock();
+          if (!token || !*token || stopping_) co_return;
+          if (auto r = co_await republish_unpublished(grace); !r)
+            log::warn("outbox: {}", r.error().message);
+        }
+      },
+      asio::detached);
+}
+
 CrawlHooks JobService::crawl_hooks() {
   CrawlHooks h;
   h.load = [this](std::string job_id) { return get(std::move(job_id), true); };
@@ -198,8 +254,8 @@ CrawlHooks JobService::crawl_hooks() {
     co_return co_await blocking(
         [&] { return store_.add_items(job_id, items, max_total, now_ms()); });
   };
-  h.publish = [this](std::string job_id, int index) -> Task<Result<void>> {
-    co_return co_await publish(job_id, index);  // job_id lives in this frame
+  h.publish = [this](std::string job_id, std::vector<int> indexes) -> Task<Result<void>> {
+    co_return co_await publish_all(job_id, indexes);  // job_id lives in this frame
   };
   h.robots = [this](std::string origin) -> Task<capture::RobotsRules> {
     if (!robots_fetch_) co_return capture::RobotsRules::allow_all();
@@ -383,8 +439,13 @@ Task<Result<Picture>> JobService::capture_now(std::string url, json::object opti
 Result<std::size_t> JobService::requeue_unfinished() {
   auto items = store_.unfinished();
   if (!items) return fail(items.error());
-  for (auto& ref : *items)
+  std::map<std::string, std::vector<int>> by_job;
+  for (auto& ref : *items) {
     if (auto r = queue_.publish(message_for(ref.job_id, ref.index)); !r) return fail(r.error());
+    by_job[ref.job_id].push_back(ref.index);
+  }
+  for (auto& [job_id, indexes] : by_job)
+    if (auto r = store_.mark_published(job_id, indexes); !r) return fail(r.error());
   if (!items->empty()) log::info("requeued {} unfinished items from an earlier run", items->size());
   return items->size();
 }

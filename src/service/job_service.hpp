@@ -143,6 +143,11 @@ class JobService {
   void start_dead_letters();
   // Stops taking items; waits for running captures until `deadline`.
   Task<void> stop(Deadline deadline);
+  // Queues the items stored more than `grace` ago and never queued (a node
+  // stopped between storing a job, or a crawl's new pages, and queueing them):
+  // one sweep; returns how many. start_outbox sweeps every `every`.
+  Task<Result<std::size_t>> republish_unpublished(Millis grace);
+  void start_outbox(std::chrono::seconds every, Millis grace);
   // Deletes expired cache entries (and their blobs) now and then.
   void start_purger(std::chrono::seconds every);
   // How crawls read robots.txt; unset: robots.txt is treated as allowing all.
@@ -168,6 +173,8 @@ class JobService {
                                 int cache_ttl_s, bool fresh, std::string blob_key,
                                 std::string known_key = {});  // cache_key(url, options) if known
   Task<Result<void>> publish(const std::string& job_id, int index);
+  // Publishes each, marks the published ones in the store; the first error.
+  Task<Result<void>> publish_all(const std::string& job_id, const std::vector<int>& indexes);
   CrawlHooks crawl_hooks();
 
   template <class F>

@@ -201,6 +201,17 @@ class JobStore {
   // Items queued or running, oldest job first: to publish again after a restart.
   virtual Result<std::vector<ItemRef>> unfinished() = 0;
 
+  // The outbox. Queued items that create and add_items store are due to be
+  // published from the job's created_ms (add_items: now_ms) until
+  // mark_published says they are on the queue; a node that dies in between
+  // leaves them due. claim_unpublished returns up to `limit` queued items due
+  // at or before `due_before_ms`, the earliest first, and makes each due again
+  // at `renew_ms`, so a second sweep does not take it too unless the first
+  // dies before marking it. Items no longer queued leave the outbox there.
+  virtual Result<void> mark_published(std::string_view job_id, std::span<const int> indexes) = 0;
+  virtual Result<std::vector<ItemRef>> claim_unpublished(std::int64_t due_before_ms,
+                                                         std::int64_t renew_ms, int limit) = 0;
+
   // nullopt when there is no entry or it expired at or before now_ms.
   virtual Result<std::optional<CacheEntry>> cache_get(std::string_view key,
                                                       std::int64_t now_ms) = 0;

@@ -12,6 +12,7 @@
 #include "e2e/serve_process.hpp"
 #include "net/egress_policy.hpp"
 #include "net/http_client.hpp"
+#include "store/job_store.hpp"
 #include "support/page_server.hpp"
 #include "support/peer_process.hpp"
 #include "support/png_reader.hpp"
@@ -248,6 +249,41 @@ TEST_F(ScaleOutTest, RedisRestartLosesNoAcceptedJob) {
   EXPECT_EQ(progress(job, "succeeded"), kUrls);
   for (int i = 0; i < kUrls; ++i)
     expect_colour(*front, id, i, colour(i));
+}
+
+TEST_F(ScaleOutTest, JobStoredButNeverQueuedIsQueuedByAnotherNode) {
+  // What an API node that stopped between storing a job and queueing its
+  // items leaves behind: the job in the store, nothing on the queue.
+  const auto now =
+      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  Job job;
+  job.id = "stranded" + std::to_string(::getpid());
+  job.options_json = R"({"options":{"wait_until":"load"},"cache_ttl_s":0,"fresh":true})";
+  job.created_ms = job.updated_ms = now - 60'000;  // older than the outbox's grace
+  constexpr int kUrls = 3;
+  for (int i = 0; i < kUrls; ++i) {
+    Item item;
+    item.url = pages_.url("/c/" + colour(i));
+    item.created_ms = job.created_ms;
+    job.items.push_back(std::move(item));
+  }
+  {
+    auto store = open_job_store(store_url_);
+    ASSERT_TRUE(store) << store.error().message;
+    ASSERT_TRUE((*store)->create(job));
+  }
+
+  auto front = api();
+  ASSERT_TRUE(front->start());
+  auto w = worker({"--tabs", "2"});
+  ASSERT_TRUE(w->start());
+  auto done = front->wait_job(job.id, 120);
+  EXPECT_EQ(json_string(done, "state"), "succeeded") << json::serialize(done);
+  EXPECT_EQ(progress(done, "succeeded"), kUrls);
+  for (int i = 0; i < kUrls; ++i)
+    expect_colour(*front, job.id, i, colour(i));
+  EXPECT_EQ(stored_pictures(job.id), static_cast<std::size_t>(kUrls));  // each captured once
 }
 
 TEST_F(ScaleOutTest, CaptureThatAlwaysCrashesItsWorkerIsDeadLetteredAndFailed) {

@@ -691,5 +691,63 @@ TEST_P(JobStoreConformance, PingSaysReady) {
   EXPECT_OK(store_->ping());
 }
 
+// What an outbox sweep takes: items due at or before `due_before`, due again at `renew`.
+std::vector<ItemRef> claim(JobStore& store, std::int64_t due_before, std::int64_t renew,
+                           int limit = 10) {
+  auto refs = store.claim_unpublished(due_before, renew, limit);
+  EXPECT_TRUE(refs) << refs.error().message;
+  return refs ? *refs : std::vector<ItemRef>{};
+}
+
+void mark(JobStore& store, std::string_view job_id, std::vector<int> indexes) {
+  auto marked = store.mark_published(job_id, indexes);
+  EXPECT_TRUE(marked) << marked.error().message;
+}
+
+using Refs = std::vector<ItemRef>;
+
+TEST_P(JobStoreConformance, StoredButNeverQueuedItemsAreClaimedOnceDue) {
+  auto job = make_job("j", 3, 1000);
+  job.items[2].state = ItemState::succeeded;  // served from the cache: nothing to queue
+  ASSERT_OK(store_->create(job));
+  EXPECT_TRUE(claim(*store_, 999, 5000).empty());
+
+  // The node that stored it stopped before queueing: both queued items are due.
+  reopen();
+  EXPECT_EQ(claim(*store_, 1000, 5000), (Refs{{"j", 0}, {"j", 1}}));
+  // Claimed: due again at 5000, not before, so a second sweep does not take them too.
+  EXPECT_TRUE(claim(*store_, 4999, 9000).empty());
+  // The sweep that claimed them queued item 0 and stopped before item 1.
+  mark(*store_, "j", {0});
+  EXPECT_EQ(claim(*store_, 5000, 9000), (Refs{{"j", 1}}));
+  mark(*store_, "j", {1});
+  EXPECT_TRUE(claim(*store_, 1'000'000, 2'000'000).empty());
+}
+
+TEST_P(JobStoreConformance, PublishedItemsAreNeverClaimed) {
+  ASSERT_OK(store_->create(make_job("j", 2, 1000)));
+  mark(*store_, "j", {0, 1});
+  EXPECT_TRUE(claim(*store_, 1'000'000, 2'000'000).empty());
+}
+
+TEST_P(JobStoreConformance, ClaimSkipsItemsNoLongerQueuedAndHonoursTheLimit) {
+  ASSERT_OK(store_->create(make_job("a", 3, 1000)));
+  ASSERT_OK(store_->create(make_job("b", 1, 2000)));
+  ASSERT_OK(store_->finish_item("a", 1, success()));  // queued by someone after all, and done
+  ASSERT_OK(store_->cancel("b", 2100));
+  EXPECT_EQ(claim(*store_, 3000, 10'000, 1), (Refs{{"a", 0}}));
+  // Not the finished item, not the canceled job's.
+  EXPECT_EQ(claim(*store_, 3000, 10'000), (Refs{{"a", 2}}));
+}
+
+TEST_P(JobStoreConformance, AddedItemsAreDueFromWhenTheyWereAdded) {
+  ASSERT_OK(store_->create(make_job("j", 1, 1000)));
+  mark(*store_, "j", {0});
+  std::vector<Item> more = {make_item("https://example.com/a"), make_item("https://example.com/b")};
+  ASSERT_OK(store_->add_items("j", more, 100, 5000));
+  EXPECT_TRUE(claim(*store_, 4999, 9000).empty());
+  EXPECT_EQ(claim(*store_, 5000, 9000), (Refs{{"j", 1}, {"j", 2}}));
+}
+
 }  // namespace
 }  // namespace shot::conformance

@@ -84,6 +84,46 @@ TEST(SqliteJobStore, RefusesANewerSchema) {
   EXPECT_NE(store.error().message.find("schema version 99"), std::string::npos);
 }
 
+TEST(SqliteJobStore, UpgradesAVersionOneDatabase) {
+  TempDir dir;
+  const auto path = (dir.path() / "shot.db").string();
+  {
+    auto store = open_job_store("sqlite:" + path);
+    ASSERT_TRUE(store) << store.error().message;
+    Job job;
+    job.id = "old";
+    job.created_ms = 1000;
+    job.items.push_back(Item{.url = "https://example.com/", .created_ms = 1000});
+    ASSERT_TRUE((*store)->create(job));
+  }
+  {  // back to what version 1 wrote: no outbox
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+    sqlite::DbHandle db(raw);
+    ASSERT_EQ(sqlite3_exec(raw,
+                           "DROP INDEX items_unpublished;"
+                           "ALTER TABLE items DROP COLUMN publish_due_ms;"
+                           "PRAGMA user_version = 1",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+  }
+  auto store = open_job_store("sqlite:" + path);
+  ASSERT_TRUE(store) << store.error().message;
+  auto old = (*store)->get("old", true);
+  ASSERT_TRUE(old) << old.error().message;
+  EXPECT_EQ(old->items.at(0).url, "https://example.com/");
+  // Items of version 1 were queued when stored; new ones go through the outbox.
+  EXPECT_TRUE((*store)->claim_unpublished(1'000'000, 2'000'000, 10)->empty());
+  Job job;
+  job.id = "new";
+  job.created_ms = 2000;
+  job.items.push_back(Item{.url = "https://example.com/n", .created_ms = 2000});
+  ASSERT_TRUE((*store)->create(job));
+  auto due = (*store)->claim_unpublished(2000, 3000, 10);
+  ASSERT_TRUE(due) << due.error().message;
+  EXPECT_EQ(*due, (std::vector<ItemRef>{{"new", 0}}));
+}
+
 TEST(SqliteJobStore, ReopeningKeepsTheSchema) {
   TempDir dir;
   const auto url = "sqlite:" + (dir.path() / "shot.db").string();

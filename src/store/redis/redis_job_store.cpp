@@ -61,6 +61,29 @@ end
 return {#keys, orphans}
 )lua";
 
+// Up to ARGV[3] outbox members due at ARGV[1], due again at ARGV[2]; members
+// whose item is no longer queued (or gone) leave the outbox. KEYS: the outbox.
+// ARGV[4]: the prefix of item hashes.
+constexpr std::string_view kClaimUnpublished = R"lua(
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '1', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local claimed = {}
+for _, m in ipairs(due) do
+  local job, index = string.match(m, '^(.*):(%d+)$')
+  local item = job and redis.call('HGET', ARGV[4] .. job, index)
+  if item and cjson.decode(item).state == 'queued' then
+    redis.call('ZADD', KEYS[1], ARGV[2], m)
+    table.insert(claimed, m)
+  else
+    redis.call('ZREM', KEYS[1], m)
+  end
+end
+return claimed
+)lua";
+
+std::string outbox_member(std::string_view job_id, int index) {
+  return std::string(job_id) + ":" + std::to_string(index);
+}
+
 // One reference to a blob less; 1 when it was the last. KEYS: blob refs. ARGV: blob key.
 constexpr std::string_view kBlobRelease = R"lua(
 if redis.call('HINCRBY', KEYS[1], ARGV[1], -1) <= 0 then
@@ -235,10 +258,14 @@ Result<CacheEntry> parse_cache(std::string_view text) {
 struct RedisJobStore::Keys {
   const std::string& p;
   std::string job(std::string_view id) const { return p + "job:" + std::string(id); }
-  std::string items(std::string_view id) const { return p + "items:" + std::string(id); }
+  std::string items(std::string_view id) const { return items_prefix() + std::string(id); }
   std::string urls(std::string_view id) const { return p + "urls:" + std::string(id); }
   std::string jobs() const { return p + "jobs"; }  // every job, by order_member
   std::string open() const { return p + "open"; }  // jobs with queued or running items
+  // The outbox: "<job id>:<index>" of queued items by when they are due to be
+  // published (JobStore::claim_unpublished).
+  std::string unpublished() const { return p + "unpublished"; }
+  std::string items_prefix() const { return p + "items:"; }
   // Lengths keep ("a:b", "c") apart from ("a", "b:c").
   std::string owner(std::string_view owner) const {
     return p + "owner:" + std::to_string(owner.size()) + ":" + std::string(owner);
@@ -414,6 +441,14 @@ Result<Created> RedisJobStore::create(const Job& job) {
     }
     writes.push_back(std::move(items));
     writes.push_back(std::move(urls));
+    Command outbox{"ZADD", k.unpublished()};
+    const auto due = std::to_string(std::max<std::int64_t>(job.created_ms, 1));
+    for (std::size_t i = 0; i < job.items.size(); ++i) {
+      if (job.items[i].state != ItemState::queued) continue;
+      outbox.push_back(due);
+      outbox.push_back(outbox_member(job.id, static_cast<int>(i)));
+    }
+    if (outbox.size() > 2) writes.push_back(std::move(outbox));
   }
   writes.push_back({"ZADD", k.jobs(), "0", member});
   if (!job.owner.empty()) writes.push_back({"ZADD", k.owner(job.owner), "0", member});
@@ -571,6 +606,8 @@ Result<std::vector<int>> RedisJobStore::add_items(std::string_view job_id,
     std::set<std::string_view> seen;
     Command hset{"HSET", k.items(job_id)};
     Command sadd{"SADD", urls_key};
+    Command outbox{"ZADD", k.unpublished()};
+    const auto due = std::to_string(std::max<std::int64_t>(now_ms, 1));
     std::vector<Command> writes;
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (counts.total() >= max_total) break;
@@ -581,12 +618,17 @@ Result<std::vector<int>> RedisJobStore::add_items(std::string_view job_id,
       sadd.push_back(items[i].url);
       if (!items[i].blob_key.empty())
         writes.push_back({"HINCRBY", k.blob_refs(), items[i].blob_key, "1"});
+      if (items[i].state == ItemState::queued) {
+        outbox.push_back(due);
+        outbox.push_back(outbox_member(job_id, index));
+      }
       counts.add(items[i].state);
       added.push_back(index);
     }
     if (added.empty()) return unwatch(c, std::move(added));
     writes.push_back(std::move(hset));
     writes.push_back(std::move(sadd));
+    if (outbox.size() > 2) writes.push_back(std::move(outbox));
     save_job(writes, job_key, k.open(), record->job, counts, now_ms);
     return commit(c, writes, std::move(added));
   });
@@ -732,6 +774,43 @@ Result<std::vector<ItemRef>> RedisJobStore::unfinished() {
       if (!items) return fail(items.error());
       for (const auto& item : *items)
         if (!is_terminal(item.state)) refs.push_back(ItemRef{ids[i], item.index});
+    }
+    return refs;
+  });
+}
+
+Result<void> RedisJobStore::mark_published(std::string_view job_id, std::span<const int> indexes) {
+  if (indexes.empty()) return {};
+  const Keys k{prefix_};
+  Command zrem{"ZREM", k.unpublished()};
+  for (int index : indexes)
+    zrem.push_back(outbox_member(job_id, index));
+  return with_connection<void>([&](Connection& c) -> Result<void> {
+    auto r = c.run(zrem);
+    if (!r) return fail(r.error());
+    return {};
+  });
+}
+
+Result<std::vector<ItemRef>> RedisJobStore::claim_unpublished(std::int64_t due_before_ms,
+                                                              std::int64_t renew_ms, int limit) {
+  const Keys k{prefix_};
+  return with_connection<std::vector<ItemRef>>([&](Connection& c) -> Result<std::vector<ItemRef>> {
+    std::vector<ItemRef> refs;
+    if (limit <= 0 || due_before_ms < 1) return refs;
+    auto r =
+        c.run({"EVAL", std::string(kClaimUnpublished), "1", k.unpublished(),
+               std::to_string(due_before_ms), std::to_string(std::max<std::int64_t>(renew_ms, 1)),
+               std::to_string(limit), k.items_prefix()});
+    if (!r) return fail(r.error());
+    for (const auto& m : r->elements) {
+      const auto colon = m.str.rfind(':');
+      int index = 0;
+      const char* digits = m.str.data() + colon + 1;
+      const char* end = m.str.data() + m.str.size();
+      if (colon == std::string::npos || std::from_chars(digits, end, index).ptr != end)
+        return fail(corrupt("the outbox"));
+      refs.push_back(ItemRef{m.str.substr(0, colon), index});
     }
     return refs;
   });

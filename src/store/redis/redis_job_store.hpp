@@ -30,6 +30,9 @@ class RedisJobStore final : public JobStore {
   Result<void> requeue_item(std::string_view job_id, int index, std::int64_t now_ms) override;
   Result<Job> cancel(std::string_view job_id, std::int64_t now_ms) override;
   Result<std::vector<ItemRef>> unfinished() override;
+  Result<void> mark_published(std::string_view job_id, std::span<const int> indexes) override;
+  Result<std::vector<ItemRef>> claim_unpublished(std::int64_t due_before_ms, std::int64_t renew_ms,
+                                                 int limit) override;
   Result<std::optional<CacheEntry>> cache_get(std::string_view key, std::int64_t now_ms) override;
   Result<void> cache_put(std::string_view key, const CacheEntry& entry) override;
   Result<std::vector<std::string>> purge_expired(std::int64_t now_ms,

@@ -11,7 +11,7 @@
 namespace shot {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // Counts per state live on the job row so finishing an item is O(1), not a
 // scan of a job with thousands of items.
@@ -75,6 +75,13 @@ CREATE TABLE cache (
 ) WITHOUT ROWID;
 CREATE INDEX cache_expires ON cache (expires_ms);
 CREATE INDEX cache_blob ON cache (blob_key);
+)sql";
+
+// Version 2: the outbox (JobStore::claim_unpublished). 0: not due, published or
+// nothing to publish.
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE items ADD COLUMN publish_due_ms INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX items_unpublished ON items (publish_due_ms) WHERE publish_due_ms > 0;
 )sql";
 
 #define JOB_COLUMNS                                                                     \
@@ -190,11 +197,12 @@ Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::open(std::string_view pa
                                        ", newer than this shot understands (" +
                                        std::to_string(kSchemaVersion) + ")");
   }
-  if (version == 0) {
+  if (version < kSchemaVersion) {
     auto tx = sqlite::Transaction::begin(*db);
     if (!tx) return fail(tx.error());
-    TRY(db->exec(kSchema));
-    TRY(db->exec("PRAGMA user_version = 1"));
+    if (version < 1) TRY(db->exec(kSchema));
+    if (version < 2) TRY(db->exec(kSchemaV2));
+    TRY(db->exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str()));
     TRY(tx->commit());
   }
   return std::make_unique<SqliteJobStore>(std::move(*db));
@@ -241,15 +249,17 @@ Result<Item> SqliteJobStore::load_item(std::string_view job_id, int index) {
   return read_item(*q);
 }
 
-Result<void> SqliteJobStore::insert_item(const std::string& job_id, int index, const Item& item) {
+Result<void> SqliteJobStore::insert_item(const std::string& job_id, int index, const Item& item,
+                                         std::int64_t due_ms) {
   auto q = db_.query("INSERT INTO items (" ITEM_COLUMNS
-                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-                     "?15, ?16, ?17, ?18, ?19, ?20)");
+                     ", publish_due_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                     "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)");
   if (!q) return fail(q.error());
+  const std::int64_t due = item.state == ItemState::queued ? std::max<std::int64_t>(due_ms, 1) : 0;
   q->bind_all(job_id, index, item.url, to_string(item.state), item.attempts, item.blob_key,
               item.content_type, item.bytes, item.width, item.height, item.sha256, item.facts_json,
               item.error_code, item.error_message, item.cached, item.created_ms, item.started_ms,
-              item.finished_ms, item.parent, item.depth);
+              item.finished_ms, item.parent, item.depth, due);
   return q->run();
 }
 
@@ -305,7 +315,7 @@ Result<Created> SqliteJobStore::create(const Job& job) {
     }
   }
   for (std::size_t i = 0; i < job.items.size(); ++i) {
-    TRY(insert_item(job.id, static_cast<int>(i), job.items[i]));
+    TRY(insert_item(job.id, static_cast<int>(i), job.items[i], job.created_ms));
   }
   TRY(tx->commit());
   return Created{job.id, false};
@@ -390,7 +400,7 @@ Result<std::vector<int>> SqliteJobStore::add_items(std::string_view job_id,
     if (!row) return fail(row.error());
     if (*row) continue;
     const int index = counts->total();
-    TRY(insert_item(job->id, index, item));
+    TRY(insert_item(job->id, index, item, now_ms));
     counts->add(item.state);
     added.push_back(index);
   }
@@ -538,6 +548,52 @@ Result<std::vector<ItemRef>> SqliteJobStore::unfinished() {
     if (!*row) break;
     refs.push_back(ItemRef{q->text(0), q->int32(1)});
   }
+  return refs;
+}
+
+Result<void> SqliteJobStore::mark_published(std::string_view job_id, std::span<const int> indexes) {
+  std::lock_guard lock(mutex_);
+  auto tx = sqlite::Transaction::begin(db_);
+  if (!tx) return fail(tx.error());
+  for (int index : indexes) {
+    auto q = db_.query(
+        "UPDATE items SET publish_due_ms = 0 WHERE job_id = ?1 AND idx = ?2 AND publish_due_ms > "
+        "0");
+    if (!q) return fail(q.error());
+    q->bind_all(job_id, index);
+    TRY(q->run());
+  }
+  return tx->commit();
+}
+
+Result<std::vector<ItemRef>> SqliteJobStore::claim_unpublished(std::int64_t due_before_ms,
+                                                               std::int64_t renew_ms, int limit) {
+  std::lock_guard lock(mutex_);
+  auto tx = sqlite::Transaction::begin(db_);
+  if (!tx) return fail(tx.error());
+  TRY(db_.exec(
+      "UPDATE items SET publish_due_ms = 0 WHERE publish_due_ms > 0 AND state <> 'queued'"));
+  std::vector<ItemRef> refs;
+  {
+    auto q = db_.query(
+        "SELECT job_id, idx FROM items WHERE publish_due_ms > 0 AND publish_due_ms <= ?1 "
+        "ORDER BY publish_due_ms, job_id, idx LIMIT ?2");
+    if (!q) return fail(q.error());
+    q->bind_all(due_before_ms, std::max(limit, 0));
+    for (;;) {
+      auto row = q->step();
+      if (!row) return fail(row.error());
+      if (!*row) break;
+      refs.push_back(ItemRef{q->text(0), q->int32(1)});
+    }
+  }
+  for (const auto& ref : refs) {
+    auto q = db_.query("UPDATE items SET publish_due_ms = ?3 WHERE job_id = ?1 AND idx = ?2");
+    if (!q) return fail(q.error());
+    q->bind_all(ref.job_id, ref.index, std::max<std::int64_t>(renew_ms, 1));
+    TRY(q->run());
+  }
+  TRY(tx->commit());
   return refs;
 }
 

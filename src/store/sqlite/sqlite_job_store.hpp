@@ -25,6 +25,9 @@ class SqliteJobStore final : public JobStore {
   Result<void> requeue_item(std::string_view job_id, int index, std::int64_t now_ms) override;
   Result<Job> cancel(std::string_view job_id, std::int64_t now_ms) override;
   Result<std::vector<ItemRef>> unfinished() override;
+  Result<void> mark_published(std::string_view job_id, std::span<const int> indexes) override;
+  Result<std::vector<ItemRef>> claim_unpublished(std::int64_t due_before_ms, std::int64_t renew_ms,
+                                                 int limit) override;
   Result<std::optional<CacheEntry>> cache_get(std::string_view key, std::int64_t now_ms) override;
   Result<void> cache_put(std::string_view key, const CacheEntry& entry) override;
   Result<std::vector<std::string>> purge_expired(std::int64_t now_ms,
@@ -39,7 +42,9 @@ class SqliteJobStore final : public JobStore {
   // The item and its job, for a change the item must still be open for
   // (conflict once it is finished or canceled).
   Result<std::pair<Item, Job>> load_open_item(std::string_view job_id, int index);
-  Result<void> insert_item(const std::string& job_id, int index, const Item& item);
+  // `due_ms`: when a queued item is due to be published (the outbox).
+  Result<void> insert_item(const std::string& job_id, int index, const Item& item,
+                           std::int64_t due_ms);
   // Writes the job's counts, state and updated_ms.
   Result<void> save_counts(const Job& job, const ItemCounts& counts, std::int64_t now_ms);
   Result<ItemCounts> load_counts(std::string_view job_id);
