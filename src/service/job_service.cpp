@@ -12,6 +12,18 @@
 namespace shot::service {
 namespace {
 
+// Item references grouped by job, jobs in the order they first appear (oldest first
+// from JobStore::unfinished), each job's indexes in order.
+std::vector<std::pair<std::string, std::vector<int>>> by_job(const std::vector<ItemRef>& refs) {
+  std::vector<std::pair<std::string, std::vector<int>>> groups;
+  for (const auto& ref : refs) {
+    if (groups.empty() || groups.back().first != ref.job_id)
+      groups.emplace_back(ref.job_id, std::vector<int>{});
+    groups.back().second.push_back(ref.index);
+  }
+  return groups;
+}
+
 std::string message_for(const std::string& job_id, int index) {
   json::object m;
   m["job"] = job_id;
@@ -179,9 +191,7 @@ Task<Result<Submitted>> JobService::submit(SubmitRequest req) {
   }
   // Until here a crash leaves the items due in the outbox, and a sweep
   // (republish_unpublished) queues them; marked, no sweep does.
-  if (auto marked = co_await blocking([&] { return store_.mark_published(job.id, indexes); });
-      !marked)
-    log::warn("job {}: queued, but not marked so: {}", job.id, marked.error().message);
+  co_await mark_published(job.id, indexes);
   job.items.clear();
   ++stats_.jobs_submitted;
   co_return Submitted{std::move(job), false};
@@ -207,11 +217,15 @@ Task<Result<void>> JobService::publish_all(const std::string& job_id,
     else if (result)
       result = fail(r.error());
   }
-  if (!published.empty())
-    if (auto marked = co_await blocking([&] { return store_.mark_published(job_id, published); });
-        !marked)
-      log::warn("job {}: queued, but not marked so: {}", job_id, marked.error().message);
+  if (!published.empty()) co_await mark_published(job_id, published);
   co_return result;
+}
+
+Task<void> JobService::mark_published(const std::string& job_id, const std::vector<int>& indexes) {
+  // Not marked, they are queued again by a sweep later: a capture twice at worst.
+  if (auto marked = co_await blocking([&] { return store_.mark_published(job_id, indexes); });
+      !marked)
+    log::warn("job {}: queued, but not marked so: {}", job_id, marked.error().message);
 }
 
 Task<Result<std::size_t>> JobService::republish_unpublished(Millis grace) {
@@ -219,10 +233,7 @@ Task<Result<std::size_t>> JobService::republish_unpublished(Millis grace) {
   auto due =
       co_await blocking([&] { return store_.claim_unpublished(now - grace.count(), now, 500); });
   if (!due) co_return fail(due.error());
-  std::map<std::string, std::vector<int>> by_job;
-  for (auto& ref : *due)
-    by_job[ref.job_id].push_back(ref.index);
-  for (auto& [job_id, indexes] : by_job) {
+  for (auto& [job_id, indexes] : by_job(*due)) {
     log::warn("job {}: {} items stored but never queued (a node stopped in between): queued now",
               job_id, indexes.size());
     if (auto r = co_await publish_all(job_id, indexes); !r) co_return fail(r.error());
@@ -439,13 +450,11 @@ Task<Result<Picture>> JobService::capture_now(std::string url, json::object opti
 Result<std::size_t> JobService::requeue_unfinished() {
   auto items = store_.unfinished();
   if (!items) return fail(items.error());
-  std::map<std::string, std::vector<int>> by_job;
-  for (auto& ref : *items) {
-    if (auto r = queue_.publish(message_for(ref.job_id, ref.index)); !r) return fail(r.error());
-    by_job[ref.job_id].push_back(ref.index);
-  }
-  for (auto& [job_id, indexes] : by_job)
+  for (auto& [job_id, indexes] : by_job(*items)) {
+    for (int index : indexes)
+      if (auto r = queue_.publish(message_for(job_id, index)); !r) return fail(r.error());
     if (auto r = store_.mark_published(job_id, indexes); !r) return fail(r.error());
+  }
   if (!items->empty()) log::info("requeued {} unfinished items from an earlier run", items->size());
   return items->size();
 }

@@ -175,6 +175,8 @@ class JobService {
   Task<Result<void>> publish(const std::string& job_id, int index);
   // Publishes each, marks the published ones in the store; the first error.
   Task<Result<void>> publish_all(const std::string& job_id, const std::vector<int>& indexes);
+  // Tells the store (the outbox) these items are on the queue; a failure is only logged.
+  Task<void> mark_published(const std::string& job_id, const std::vector<int>& indexes);
   CrawlHooks crawl_hooks();
 
   template <class F>
