@@ -20,6 +20,9 @@ constexpr Millis kLongPoll{2000};
 constexpr Millis kMaxReserve{5000};
 // Gate passes: another one runs when the network woke up during the last.
 constexpr int kMaxPasses = 5;
+// A page whose DOM or layout changes frame after frame for this long is
+// animating, not loading: the frames condition stops waiting for it.
+constexpr Millis kMaxSettle{2000};
 
 // Runs before the page's own scripts, in every document of the capture: notes
 // one-off timers (setTimeout soon after load, not loops) and animation frames
@@ -104,7 +107,9 @@ constexpr std::string_view kPassScript = R"JS(
   // and the document kept its height. Only frames that really came count: on
   // a busy machine a frame can take longer than the 50 ms fallback, and the
   // page's own frame callbacks have not run yet. Half a second without any
-  // frame (a page that never paints) counts as quiet too.
+  // frame (a page that never paints) counts as quiet too. A page that keeps
+  // changing for settleMs (a script-driven animation, a ticker) will not
+  // settle: it is taken as it is, and the trace says so.
   let changed = false, shifted = false;
   const mo = new MutationObserver(() => { changed = true; });
   mo.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
@@ -116,7 +121,8 @@ constexpr std::string_view kPassScript = R"JS(
   const height = () => document.documentElement ? document.documentElement.scrollHeight : 0;
   let quiet = 0, lastHeight = height(), lastChanged = false, lastShifted = false, busyFrames = false;
   let stalls = 0;
-  while (quiet < 2 && left() > 0) {
+  const settling = performance.now();
+  while (quiet < 2 && left() > 0 && performance.now() - settling < settleMs) {
     const f0 = g ? g.frames() : 0;
     const painted = await Promise.race([frame(), sleep(left()).then(() => false)]);
     finish();
@@ -285,8 +291,9 @@ Task<Result<void>> readiness_gate(Run& run) {
     // and the trace still says which conditions held.
     auto budget = std::to_string(std::max<long long>(150, gate.remaining().count()));
     auto r =
-        co_await evaluate(run, page_function(kPassScript, "budget, fullPage",
-                                             budget + "," + (run.o.full_page ? "true" : "false")));
+        co_await evaluate(run, page_function(kPassScript, "budget, fullPage, settleMs",
+                                             budget + "," + (run.o.full_page ? "true" : "false") +
+                                                 "," + std::to_string(kMaxSettle.count())));
     if (!r) {
       if (run.session.gone() || r.error().code == Errc::timeout) co_return fail(r.error());
       unmet.insert("page_script");  // the page broke something the probes rely on
