@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
 """One `shot serve` run for bench/run.sh: the whole service, end to end.
 
-    serve_run.py SHOT URL_LIST CONCURRENCY WORKDIR SHARED_BENCH_DIR [--wrk-seconds S]
+    serve_run.py SHOT URL_LIST CONCURRENCY WORKDIR SHARED_BENCH_DIR [--wrk-seconds S] [--items FILE]
 
 Starts `shot serve --tabs C` on a free loopback port with its own data dir,
 POSTs one job of every URL in URL_LIST (wait_until load, PNG, fresh: no cache,
 no de-duplication, so shot does the same work as the other tools), and polls
 the job until every picture is stored. Prints one JSON line:
+With --items FILE, writes each item (URL, state, timings, trace) as a JSON line.
   shots_per_s        pictures of the pages / (POST .. job finished)
   failures           items not stored, or stored pictures of an error page (HTTP
                      status outside 200-399: the corpus answers 200 to every URL)
   p50_ms, p95_ms     per item: the capture's total_ms (waiting for a tab included)
+  mean_ms, busy      the mean of those, and their sum over the tabs' wall time:
+                     1.0 means the tabs never waited between captures
   overhead_p50_ms    shot's own work per capture from its phase timings: decoding
                      Chromium's answer + hashing and storing the picture
   peak_rss_mb        shot + Chromium (every descendant), sampled every 200 ms
@@ -80,6 +83,7 @@ def wrk(url, seconds):
 def main():
     shot, url_list, c, work, shared = sys.argv[1:6]
     wrk_seconds = int(sys.argv[sys.argv.index("--wrk-seconds") + 1]) if "--wrk-seconds" in sys.argv else 10
+    items_file = sys.argv[sys.argv.index("--items") + 1] if "--items" in sys.argv else None
     urls = [u.strip() for u in open(url_list) if u.strip()]
     os.makedirs(work, exist_ok=True)
     port = free_port()
@@ -114,6 +118,11 @@ def main():
         sampler.wait(timeout=10)
         mem = json.load(open(mem_file)) if os.path.exists(mem_file) else {}
         items = done.get("items", [])
+        if items_file:
+            with open(items_file, "w") as f:
+                for i in items:
+                    f.write(json.dumps({"url": i.get("url"), "state": i.get("state"),
+                                        "timings": i.get("timings", {}), "trace": i.get("trace")}) + "\n")
         # A picture of an error page is not a shot (a corpus server that died
         # mid-run would otherwise look fast): the corpus answers 200 to all.
         ok = [i for i in items
@@ -125,6 +134,10 @@ def main():
             "failures": len(items) - len(ok), "total_s": round(total_s, 2),
             "shots_per_s": round(len(ok) / total_s, 2),
             "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95),
+            "mean_ms": round(statistics.mean(latencies), 1) if latencies else None,
+            # The share of the run's wall time the tabs spent inside captures:
+            # what is left is time between them (queue, store, bookkeeping).
+            "busy": round(sum(latencies) / (total_s * 1000 * int(c)), 3) if latencies else None,
             "overhead_p50_ms": round(statistics.median(overhead), 2) if overhead else None,
             "decode_p50_ms": round(statistics.median([t.get("decode_ms", 0) for t in timings]), 2)
             if timings else None,

@@ -145,8 +145,9 @@ void add_node_flags(CLI::App& cmd, ServeConfig& sc) {
       ->envname("SHOT_BLOBS");
   cmd.add_option("--tabs", sc.tabs, kTabsHelp)->envname("SHOT_TABS");
   cmd.add_option("--spare-tabs", sc.spare_tabs,
-                 "tabs kept reset beyond --tabs, so a capture never waits for a reset "
-                 "(each costs a renderer; measured slower on one machine: docs/performance.md)")
+                 "tabs kept reset beyond --tabs, so a capture never waits for a reset; "
+                 "each costs a renderer (default: 1 with --tabs 1, else 0; "
+                 "docs/performance.md)")
       ->envname("SHOT_SPARE_TABS")
       ->check(CLI::Range(0, 16));
   cmd.add_option("--tab-uses", sc.tab_uses,

@@ -221,7 +221,10 @@ int run_node(const ServeConfig& config, NodeRole role) {
   if (captures) {
     browser::PoolOptions pool_options;
     pool_options.tabs = tabs;
-    pool_options.spare_tabs = config.spare_tabs;
+    // One capture at a time leaves the cores idle while it waits for its
+    // frames: the last tab's reset fits there (docs/performance.md). With
+    // more, the cores are busy and a spare only adds a renderer.
+    pool_options.spare_tabs = config.spare_tabs.value_or(tabs == 1 ? 1 : 0);
     pool_options.tab_uses = config.tab_uses;
     pool_options.chromium.executable = chromium;
     pool_options.chromium.renderer_per_site = config.renderer_per_site;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,10 +11,11 @@ struct ServeConfig {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "./shot-data";
   std::string queue = "memory";
-  std::string store;   // default: sqlite:<data_dir>/shot.db
-  std::string blobs;   // default: file:<data_dir>/blobs
-  int tabs = 0;        // 0: one per core, at least 2
-  int spare_tabs = 0;  // tabs kept reset beyond `tabs`
+  std::string store;  // default: sqlite:<data_dir>/shot.db
+  std::string blobs;  // default: file:<data_dir>/blobs
+  int tabs = 0;       // 0: one per core, at least 2
+  // Tabs kept reset beyond `tabs`; unset: one when `tabs` is 1, else none.
+  std::optional<int> spare_tabs;
   int tab_uses = 100;  // captures in one tab (and its renderer) before a fresh one
   std::string chromium;
   bool renderer_per_site = false;  // Chromium's site isolation

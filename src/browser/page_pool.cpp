@@ -29,6 +29,7 @@ void PagePool::shutdown() {
   shut_ = true;
   *alive_token_ = false;
   ready_.clear();
+  parked_.clear();
   browser_.reset();
 }
 
@@ -49,7 +50,8 @@ Task<Result<std::shared_ptr<Browser>>> PagePool::running_browser(Deadline deadli
     log::warn("chromium (pid {}) {}: starting a new one", browser_->pid(),
               browser_->alive() ? "recycled" : "died");
   }
-  ready_.clear();    // pages of the old browser are useless now
+  ready_.clear();  // pages of the old browser are useless now
+  parked_.clear();
   browser_.reset();  // the old process dies once its last lease lets go
   auto launched = co_await Browser::launch(executor_, options_.chromium,
                                            deadline.capped(options_.launch_timeout));
@@ -83,6 +85,8 @@ Task<Result<Lease>> PagePool::acquire(Deadline deadline, TabNeeds needs) {
 
   auto browser = co_await running_browser(deadline);
   if (!browser) co_return fail(browser.error());
+  // No lull came since a tab was parked: its reset cannot wait any longer.
+  if (ready_.empty() && preparing_ == 0) lull();
   // A tab being prepared arrives sooner than one opened now, and opening
   // another would double the work (contexts cost CPU, not just time).
   while (ready_.empty() && preparing_ > 0 && !deadline.expired())
@@ -120,8 +124,15 @@ void PagePool::give_back(std::unique_ptr<Tab> tab, std::unique_ptr<Page> page, b
   --busy_;
   given_back_ = true;
   if (tab && reuse && options_.reuse_tabs && !shut_ && browser_ &&
-      &tab->browser() == browser_.get() && tab->alive() && tab->captures() < options_.tab_uses)
-    prepare(std::move(tab));
+      &tab->browser() == browser_.get() && tab->alive() && tab->captures() < options_.tab_uses) {
+    // With another tab ready or on its way, the next capture does not need
+    // this one: its reset waits for a lull instead of competing with that
+    // capture's navigation for the two cores and the browser's UI thread.
+    if (options_.spare_tabs > 0 && (!ready_.empty() || preparing_ > 0))
+      park(std::move(tab));
+    else
+      prepare(std::move(tab));
+  }
   slots_.release();
   refill();
 }
@@ -134,8 +145,8 @@ void PagePool::refill() {
   if (shut_ || !browser_ || !browser_->alive()) return;
   // Spares once a tab has come back: they would only slow the first capture.
   int spare = options_.reuse_tabs && given_back_ ? options_.spare_tabs : 0;
-  int wanted = options_.tabs + spare - static_cast<int>(ready_.size()) - preparing_ -
-               (options_.reuse_tabs ? busy_ : 0);
+  int wanted = options_.tabs + spare - static_cast<int>(ready_.size() + parked_.size()) -
+               preparing_ - (options_.reuse_tabs ? busy_ : 0);
   for (int i = 0; i < wanted; ++i)
     prepare(nullptr);
 }
@@ -190,6 +201,28 @@ void PagePool::prepare(std::unique_ptr<Tab> tab) {
         prepared_changed();
       },
       asio::detached);
+}
+
+void PagePool::park(std::unique_ptr<Tab> tab) {
+  parked_.push_back(std::move(tab));
+  // The last page stays loaded until its reset: not for long, lull or not.
+  std::weak_ptr<bool> token = alive_token_;
+  asio::co_spawn(
+      executor_,
+      [this, token]() -> Task<void> {
+        co_await sleep_for(kMaxParked);
+        if (!token.expired() && *token.lock()) lull();
+      },
+      asio::detached);
+}
+
+void PagePool::lull() {
+  while (!parked_.empty()) {
+    auto tab = std::move(parked_.front());
+    parked_.pop_front();
+    if (browser_ && &tab->browser() == browser_.get() && tab->alive()) prepare(std::move(tab));
+  }
+  refill();
 }
 
 Task<void> PagePool::wait_for_prepared(Deadline deadline) {

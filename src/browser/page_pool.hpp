@@ -23,12 +23,7 @@ struct PoolOptions {
   bool reuse_tabs = true;
   int tab_uses = 100;
   // Reused tabs kept beyond `tabs`, so a capture takes a tab already reset
-  // while the one it just gave back is being reset. Off by default: the reset
-  // leaves the critical path, but each capture then lands in another browser
-  // context than the last, which gets no spare renderer for a new site;
-  // measured at C=1, one spare tab was 5 % faster on one site (2.96-3.0
-  // against 2.79-2.89 shots/s) and slower across sites (1.84-2.04 against
-  // 2.01-2.1), and costs 90-170 MB.
+  // while the one it just gave back waits for a lull (see lull()) to be reset.
   int spare_tabs = 0;
   Millis launch_timeout{30'000};
   ChromiumOptions chromium;
@@ -96,6 +91,12 @@ class PagePool {
   // A page for one capture: waits for a free slot until `deadline`.
   Task<Result<Lease>> acquire(Deadline deadline, TabNeeds needs = {});
 
+  // A capture is waiting for Chromium's frames, not using the cores: the
+  // tabs given back since the last lull are reset now. Without spare tabs
+  // there are none; a parked tab is reset anyway after kMaxParked, or when a
+  // capture needs it.
+  void lull();
+
   // Alive and answering, within `deadline`: for /readyz.
   Task<Result<void>> check_health(Deadline deadline);
 
@@ -111,6 +112,9 @@ class PagePool {
   void give_back(std::unique_ptr<Tab> tab, std::unique_ptr<Page> page = nullptr, bool reuse = true);
   Task<Result<std::shared_ptr<Browser>>> running_browser(Deadline deadline);
   void refill();
+  // Keeps a used tab, its last page still loaded, until the next lull.
+  void park(std::unique_ptr<Tab> tab);
+  static constexpr Millis kMaxParked{250};
   // Makes `tab` (a new one when null) ready in the background.
   void prepare(std::unique_ptr<Tab> tab);
   // Waits until a tab being prepared is ready (or failed), or `deadline`.
@@ -123,6 +127,7 @@ class PagePool {
   AsyncSemaphore launch_lock_;
   std::shared_ptr<Browser> browser_;
   std::deque<ReadyTab> ready_;
+  std::deque<std::unique_ptr<Tab>> parked_;
   int preparing_ = 0;
   std::vector<asio::steady_timer*> prepared_waiters_;
   int busy_ = 0;

@@ -93,7 +93,8 @@ TEST_F(ServeTest, TwentyUrlJobCompletesWithCorrectPictures) {
 // --tab-uses bounds how long a tab (and its renderer) lives: with 2, five
 // captures on one tab slot take three tabs, and each picture is still right.
 TEST_F(ServeTest, TabUsesBoundsTheCapturesOfOneTab) {
-  ServeProcess shot(args({"--tabs", "1", "--tab-uses", "2"}));
+  // No spare: one tab at a time, so five captures take exactly three tabs.
+  ServeProcess shot(args({"--tabs", "1", "--spare-tabs", "0", "--tab-uses", "2"}));
   ASSERT_TRUE(shot.start());
   auto created = post_colour_job(shot, 5);
   ASSERT_EQ(created.status, 202) << created.body;
