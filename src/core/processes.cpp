@@ -11,9 +11,16 @@ namespace shot {
 
 namespace {
 
+// Empty when the file cannot be read. A process that exits between open and
+// read makes read() fail with ESRCH, which libstdc++'s filebuf reports by
+// throwing whatever the stream's exception mask says.
 std::string read_all(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
+  try {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+  } catch (const std::ios_base::failure&) {
+    return {};
+  }
 }
 
 std::filesystem::path proc_dir(pid_t pid) {
@@ -57,7 +64,7 @@ std::string process_cmdline(pid_t pid) {
 }
 
 std::int64_t process_rss_bytes(pid_t pid) {
-  std::ifstream status(proc_dir(pid) / "status");
+  std::istringstream status(read_all(proc_dir(pid) / "status"));
   for (std::string line; std::getline(status, line);)
     if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
   return 0;
