@@ -356,7 +356,7 @@ Task<Result<std::string>> screenshot(Run& run, Format format, const std::optiona
     p("captureBeyondViewport", false);
   }
   auto reply = run.session.send("Page.captureScreenshot", std::move(p));
-  if (run.on_frame_wait) run.on_frame_wait();
+  if (run.pool) run.pool->lull();
   auto shot = co_await reply->wait(run.deadline);
   if (!shot) co_return fail(shot.error());
   auto decode_start = Clock::now();
@@ -558,7 +558,7 @@ Task<Result<CaptureResult>> Capturer::capture(std::string url, CaptureOptions op
             deadline,       tools_,           limits_, &page.baseline()};
     run.area = Clip{0, 0, static_cast<double>(options.width), static_cast<double>(options.height)};
     run.result.timings.acquire_ms = elapsed_ms(acquired_at);
-    run.on_frame_wait = [this] { pool_.lull(); };
+    run.pool = &pool_;
     std::optional<Error> error;
     for (auto& [name, step] : kSteps) {
       if (deadline.expired()) {

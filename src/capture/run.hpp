@@ -3,7 +3,6 @@
 // (capturer.cpp) and the files that implement the bigger ones (readiness gate,
 // tiles, verdict, clutter).
 
-#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -27,9 +26,9 @@ struct Run {
   browser::Page::Baseline* baseline = nullptr;
   bool extra_overrides = false;
   CaptureResult result;
-  // Called when the capture starts waiting for Chromium to draw the picture:
-  // a few frame ticks in which the cores are free for other work.
-  std::function<void()> on_frame_wait;
+  // Told when the capture starts waiting for Chromium to draw the picture: a
+  // few frame ticks in which the cores are free for other work (its lull()).
+  browser::PagePool* pool = nullptr;
 
   // Network activity of this page, for the readiness gate and the HTTP status.
   struct Request {
