@@ -13,7 +13,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # the browser and the fonts pages expect
-  chromium fonts-liberation fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
+  chromium chromium-headless-shell fonts-liberation fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
   webext-ublock-origin-chromium  # block_ads: uBlock Origin's filter lists
   # test peers
   rabbitmq-server redis-server python3

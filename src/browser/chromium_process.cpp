@@ -11,6 +11,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 
 #include "core/log.hpp"
 #include "core/processes.hpp"
@@ -108,6 +109,38 @@ void close_fd(int& fd) {
 
 }  // namespace
 
+std::string launched_binary(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::array<char, 4096> buf{};
+  in.read(buf.data(), buf.size());
+  std::string_view text(buf.data(), static_cast<std::size_t>(in.gcount()));
+  bool shell = text.starts_with("#!/bin/sh") || text.starts_with("#!/bin/bash") ||
+               text.starts_with("#!/usr/bin/env sh") || text.starts_with("#!/usr/bin/env bash");
+  if (!shell || text.size() == buf.size()) return path;
+  text.remove_prefix(text.find('\n') == std::string_view::npos ? text.size() : text.find('\n'));
+  std::string_view command;
+  while (!text.empty()) {
+    auto end = text.find('\n');
+    auto line = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t'))
+      line.remove_prefix(1);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r'))
+      line.remove_suffix(1);
+    if (line.empty() || line.front() == '#') continue;
+    if (!command.empty()) return path;  // more than one command: a real script
+    command = line;
+  }
+  if (command.starts_with("exec ")) command.remove_prefix(5);
+  constexpr std::string_view kArgs = " \"$@\"";
+  if (!command.ends_with(kArgs)) return path;
+  std::string binary(command.substr(0, command.size() - kArgs.size()));
+  bool plain =
+      binary.starts_with('/') && binary.find_first_of(" \t'\"$`\\;|&<>") == std::string::npos;
+  if (!plain || binary == path || ::access(binary.c_str(), X_OK) != 0) return path;
+  return binary;
+}
+
 Result<std::string> find_chromium(std::string_view configured) {
   std::vector<std::string> candidates;
   if (!configured.empty())
@@ -119,7 +152,7 @@ Result<std::string> find_chromium(std::string_view configured) {
       candidates.emplace_back(p);
   }
   for (auto& c : candidates)
-    if (::access(c.c_str(), X_OK) == 0) return c;
+    if (::access(c.c_str(), X_OK) == 0) return launched_binary(c);
   if (!configured.empty())
     return fail(Errc::unavailable,
                 "Chromium not found or not executable at " + std::string(configured), "chromium");
@@ -155,13 +188,17 @@ namespace {
 
 constexpr std::string_view kProfilePrefix = "shot-chromium-";
 
-// What a profile's SingletonLock ("<host>-<pid>", made by Chromium as it
-// starts) says of its owner.
+// Beside Chromium's SingletonLock, shot's own lock, naming the shot that made
+// the profile: the headless shell takes no SingletonLock.
+constexpr std::string_view kShotLock = "shot.lock";
+
+// What a lock ("<host>-<pid>", a symlink like Chromium's SingletonLock) says
+// of its owner.
 enum class Lock { none, foreign, held, released };
 
-Lock profile_lock(const std::filesystem::path& profile, std::string_view host) {
+Lock lock_owner(const std::filesystem::path& lock, std::string_view host) {
   std::error_code ec;
-  std::string target = std::filesystem::read_symlink(profile / "SingletonLock", ec).string();
+  std::string target = std::filesystem::read_symlink(lock, ec).string();
   if (ec) return Lock::none;
   auto dash = target.rfind('-');
   if (dash == std::string::npos || std::string_view(target).substr(0, dash) != host)
@@ -171,6 +208,18 @@ Lock profile_lock(const std::filesystem::path& profile, std::string_view host) {
   auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
   if (err != std::errc() || end != digits.data() + digits.size() || pid <= 0) return Lock::foreign;
   return process_living(pid) ? Lock::held : Lock::released;
+}
+
+// Chromium's lock while it has one, else shot's.
+Lock profile_lock(const std::filesystem::path& profile, std::string_view host) {
+  Lock chromium = lock_owner(profile / "SingletonLock", host);
+  return chromium != Lock::none ? chromium : lock_owner(profile / kShotLock, host);
+}
+
+std::string host_name() {
+  std::array<char, 256> host{};
+  if (::gethostname(host.data(), host.size() - 1) != 0) return {};
+  return host.data();
 }
 
 // Removes a profile and the directory of Chromium's singleton socket beside
@@ -189,8 +238,8 @@ void remove_profile(const std::filesystem::path& profile, std::error_code& ec) {
 int remove_abandoned_profiles(const std::filesystem::path& dir, int limit,
                               std::chrono::seconds unlocked_age) {
   namespace fs = std::filesystem;
-  std::array<char, 256> host{};
-  if (::gethostname(host.data(), host.size() - 1) != 0) return 0;
+  const std::string host = host_name();
+  if (host.empty()) return 0;
   int removed = 0;
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end && removed < limit;
@@ -200,7 +249,7 @@ int remove_abandoned_profiles(const std::filesystem::path& dir, int limit,
     std::error_code stat_ec;
     if (!it->is_directory(stat_ec) || it->is_symlink(stat_ec)) continue;
     bool abandoned = false;
-    switch (profile_lock(profile, host.data())) {
+    switch (profile_lock(profile, host)) {
       case Lock::released:
         abandoned = true;
         break;
@@ -235,6 +284,11 @@ Result<ChromiumProcess> ChromiumProcess::launch(const ChromiumOptions& options) 
 
   ChromiumProcess proc;
   proc.profile_ = tmpl;
+  if (auto host = host_name(); !host.empty()) {
+    std::error_code ec;  // without it the profile is judged by its age alone
+    std::filesystem::create_symlink(host + "-" + std::to_string(::getpid()),
+                                    proc.profile_ / kShotLock, ec);
+  }
   auto flags = base_flags(options, proc.profile_);
   std::vector<char*> argv;
   argv.push_back(exe->data());

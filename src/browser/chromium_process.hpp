@@ -36,7 +36,15 @@ struct ChromiumOptions {
 
 // The Chromium binary to run: `configured` if set, else SHOT_CHROMIUM, else
 // Debian's /usr/lib/chromium/chromium (the /usr/bin wrapper adds nothing we want).
+// A launcher script that only runs one binary with its arguments (Debian's
+// /usr/bin/chromium-headless-shell) is replaced by that binary: run through a
+// shell that does not `exec`, the browser would not be shot's child, so it
+// would neither die with shot nor be the process shot watches and kills.
 Result<std::string> find_chromium(std::string_view configured);
+
+// The binary a one-line launcher script runs (`#!/bin/sh` and one command line
+// `[exec] /abs/path "$@"`), or `path` itself when it is anything else.
+std::string launched_binary(const std::string& path);
 
 // The version line Chromium prints (`Chromium 156.0...`), or an error.
 Result<std::string> chromium_version(const std::string& executable);
@@ -47,8 +55,9 @@ std::int64_t process_group_rss_bytes(pid_t group);
 
 // Removes the profile directories (`shot-chromium-*` in `dir`) that no running
 // Chromium owns: left by a shot that was killed or crashed, which had no
-// chance to remove its own. A profile is abandoned when its SingletonLock
-// names this host and a process that no longer exists, or when it has no lock
+// chance to remove its own. A profile is abandoned when its SingletonLock (or,
+// without one, as with the headless shell, shot's own lock naming the shot that
+// made it) names this host and a process that no longer exists, or when it has no lock
 // and is older than `unlocked_age` (Chromium locks its profile as it starts).
 // At most `limit` are removed, so a backlog costs a launch little: each launch
 // removes some. Launching a browser does this for the temporary directory;

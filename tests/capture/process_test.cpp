@@ -5,12 +5,14 @@
 
 #include <gtest/gtest.h>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "browser/chromium_process.hpp"
 #include "core/deadline.hpp"
 #include "core/processes.hpp"
 #include "support/page_server.hpp"
+#include "support/png_reader.hpp"
 
 namespace shot {
 namespace {
@@ -48,14 +50,19 @@ class ProcessTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(tmp_); }
 
-  // Starts `shot capture url` with its temporary files under tmp_.
-  pid_t start_shot(const std::string& url) {
+  // Starts `shot capture url` with its temporary files under tmp_; `chromium`
+  // is its --chromium (empty: the default).
+  pid_t start_shot(const std::string& url, const std::string& chromium = "") {
     pid_t pid = ::fork();
     if (pid == 0) {
       ::setenv("TMPDIR", tmp_.c_str(), 1);
       std::string out = tmp_ + "/out";
-      ::execl(SHOT_BINARY, SHOT_BINARY, "capture", url.c_str(), "-o", out.c_str(), "--tabs", "1",
-              static_cast<char*>(nullptr));
+      if (chromium.empty())
+        ::execl(SHOT_BINARY, SHOT_BINARY, "capture", url.c_str(), "-o", out.c_str(), "--tabs", "1",
+                static_cast<char*>(nullptr));
+      else
+        ::execl(SHOT_BINARY, SHOT_BINARY, "capture", url.c_str(), "-o", out.c_str(), "--tabs", "1",
+                "--chromium", chromium.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
     return pid;
@@ -70,6 +77,24 @@ class ProcessTest : public ::testing::Test {
       std::this_thread::sleep_for(Millis(50));
     }
     return false;
+  }
+
+  // SIGKILL of shot mid-capture: its browser goes too, and the next shot removes
+  // the profile the killed one could not.
+  void expect_sigkill_takes_chromium_down(const std::string& chromium = "") {
+    pid_t pid = start_shot(server_.url("/slow"), chromium);
+    ASSERT_TRUE(wait_for_chromium());
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    // The browser dies with its parent (PR_SET_PDEATHSIG); its children follow it.
+    EXPECT_TRUE(wait_until_gone(tmp_ + "/shot-chromium-", Millis(10000)));
+
+    ASSERT_TRUE(profile_dirs_left());
+    pid_t next = start_shot(server_.url("/"), chromium);
+    ASSERT_EQ(::waitpid(next, &status, 0), next);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    EXPECT_FALSE(profile_dirs_left());
   }
 
   // Chromium's profiles, or the directories of its singleton sockets.
@@ -108,21 +133,68 @@ TEST_F(ProcessTest, SigtermLeavesNoChromium) {
 }
 
 TEST_F(ProcessTest, SigkillOfShotTakesChromiumDown) {
-  pid_t pid = start_shot(server_.url("/slow"));
-  ASSERT_TRUE(wait_for_chromium());
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  // The browser dies with its parent (PR_SET_PDEATHSIG); its children follow it.
-  EXPECT_TRUE(wait_until_gone(tmp_ + "/shot-chromium-", Millis(10000)));
+  expect_sigkill_takes_chromium_down();
+}
 
-  // A killed shot cannot remove its profile; the next one to start a browser
-  // in the same temporary directory does.
-  ASSERT_TRUE(profile_dirs_left());
-  pid_t next = start_shot(server_.url("/"));
-  ASSERT_EQ(::waitpid(next, &status, 0), next);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+// Debian's chromium-headless-shell is a script that runs the browser without
+// `exec`: shot runs the browser itself, so it still dies with shot.
+constexpr const char* kHeadlessShell = "/usr/bin/chromium-headless-shell";
+
+TEST_F(ProcessTest, TheHeadlessShellThroughItsLauncherCapturesAndDiesWithShot) {
+  int status = 0;
+  pid_t first = start_shot(server_.url("/"), kHeadlessShell);
+  ASSERT_EQ(::waitpid(first, &status, 0), first);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  std::ifstream in(tmp_ + "/out/127.0.0.1_" + std::to_string(server_.port()) + ".png",
+                   std::ios::binary);
+  auto picture = testing::decode_picture(std::string(std::istreambuf_iterator<char>(in), {}));
+  ASSERT_TRUE(picture);
+  EXPECT_EQ(picture->width, 1280);
+  EXPECT_TRUE(testing::near(picture->at(640, 400), 0, 255, 0));
   EXPECT_FALSE(profile_dirs_left());
+
+  expect_sigkill_takes_chromium_down(kHeadlessShell);
+}
+
+// What runs for a launcher script: the one binary it starts, else the script.
+class LauncherTest : public ProcessTest {
+ protected:
+  std::string script(const std::string& name, const std::string& text, bool executable = true) {
+    auto path = tmp_ + "/" + name;
+    std::ofstream(path) << text;
+    fs::permissions(path, executable ? fs::perms::owner_all : fs::perms::owner_read);
+    return path;
+  }
+};
+
+TEST_F(LauncherTest, AOneCommandScriptIsReplacedByItsBinary) {
+  auto binary = script("browser", "#!/bin/sh\necho\n");
+  EXPECT_EQ(browser::launched_binary(script("a", "#!/bin/sh -e\n" + binary + " \"$@\"\n")), binary);
+  EXPECT_EQ(browser::launched_binary(
+                script("b", "#!/bin/bash\n# a comment\n\n  exec " + binary + " \"$@\"  \n")),
+            binary);
+  EXPECT_EQ(browser::find_chromium(script("c", "#!/bin/sh\n" + binary + " \"$@\"\n")).value(),
+            binary);
+}
+
+TEST_F(LauncherTest, AnythingElseRunsAsItIs) {
+  auto binary = script("browser", "#!/bin/sh\necho\n");
+  for (const std::string& text : std::vector<std::string>{
+           "#!/bin/sh\nexport A=1\n" + binary + " \"$@\"\n",  // more than one command
+           "#!/bin/sh\n" + binary + "\n",                     // drops the arguments
+           "#!/bin/sh\n" + binary + " --flag \"$@\"\n",       // adds its own
+           "#!/bin/sh\nbrowser \"$@\"\n",                     // a relative name
+           "#!/bin/sh\n$HOME/browser \"$@\"\n",               // expands something
+           "#!/usr/bin/python3\n" + binary + " \"$@\"\n",     // not a shell
+           "#!/bin/sh\n" + tmp_ + "/missing \"$@\"\n",        // nothing to run
+       }) {
+    auto path = script("launcher", text);
+    EXPECT_EQ(browser::launched_binary(path), path) << text;
+  }
+  auto not_executable = script("plain", "#!/bin/sh\necho\n", false);
+  auto path = script("launcher", "#!/bin/sh\n" + not_executable + " \"$@\"\n");
+  EXPECT_EQ(browser::launched_binary(path), path);
+  EXPECT_EQ(browser::launched_binary("/usr/lib/chromium/chromium"), "/usr/lib/chromium/chromium");
 }
 
 // Which profiles the sweep takes: only those no running Chromium owns.
@@ -167,6 +239,22 @@ TEST_F(AbandonedProfileTest, RemovesOnlyProfilesNoLivingChromiumOwns) {
   EXPECT_TRUE(fs::exists(other_host / "Default"));
   EXPECT_TRUE(fs::exists(new_unlocked / "Default"));
   EXPECT_TRUE(fs::exists(not_ours / "Default"));
+}
+
+// The headless shell takes no SingletonLock: shot's own lock names the shot
+// that made the profile, and Chromium's, when there is one, comes first.
+TEST_F(AbandonedProfileTest, ShotsOwnLockStandsInForChromiums) {
+  auto shot_gone = profile("shot-chromium-gone");
+  fs::create_symlink(host() + "-" + std::to_string(gone_pid()), shot_gone / "shot.lock");
+  auto shot_living = profile("shot-chromium-shot");
+  fs::create_symlink(host() + "-" + std::to_string(::getpid()), shot_living / "shot.lock");
+  auto chromium_living = profile("shot-chromium-both", host() + "-" + std::to_string(::getpid()));
+  fs::create_symlink(host() + "-" + std::to_string(gone_pid()), chromium_living / "shot.lock");
+
+  EXPECT_EQ(browser::remove_abandoned_profiles(tmp_), 1);
+  EXPECT_FALSE(fs::exists(shot_gone));
+  EXPECT_TRUE(fs::exists(shot_living / "Default"));
+  EXPECT_TRUE(fs::exists(chromium_living / "Default"));
 }
 
 }  // namespace
