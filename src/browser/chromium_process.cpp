@@ -15,6 +15,7 @@
 
 #include "core/log.hpp"
 #include "core/processes.hpp"
+#include "core/strings.hpp"
 
 namespace shot::browser {
 namespace {
@@ -117,16 +118,14 @@ std::string launched_binary(const std::string& path) {
   bool shell = text.starts_with("#!/bin/sh") || text.starts_with("#!/bin/bash") ||
                text.starts_with("#!/usr/bin/env sh") || text.starts_with("#!/usr/bin/env bash");
   if (!shell || text.size() == buf.size()) return path;
-  text.remove_prefix(text.find('\n') == std::string_view::npos ? text.size() : text.find('\n'));
+  auto shebang_end = text.find('\n');
+  if (shebang_end == std::string_view::npos) return path;
+  text.remove_prefix(shebang_end + 1);
   std::string_view command;
   while (!text.empty()) {
     auto end = text.find('\n');
-    auto line = text.substr(0, end);
+    auto line = trim(text.substr(0, end));
     text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-    while (!line.empty() && (line.front() == ' ' || line.front() == '\t'))
-      line.remove_prefix(1);
-    while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r'))
-      line.remove_suffix(1);
     if (line.empty() || line.front() == '#') continue;
     if (!command.empty()) return path;  // more than one command: a real script
     command = line;

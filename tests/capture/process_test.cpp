@@ -53,16 +53,17 @@ class ProcessTest : public ::testing::Test {
   // Starts `shot capture url` with its temporary files under tmp_; `chromium`
   // is its --chromium (empty: the default).
   pid_t start_shot(const std::string& url, const std::string& chromium = "") {
+    std::vector<std::string> args = {SHOT_BINARY,   "capture", url, "-o",
+                                     tmp_ + "/out", "--tabs",  "1"};
+    if (!chromium.empty()) args.insert(args.end(), {"--chromium", chromium});
+    std::vector<char*> argv;  // made before fork: the child only calls exec
+    for (auto& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid_t pid = ::fork();
     if (pid == 0) {
       ::setenv("TMPDIR", tmp_.c_str(), 1);
-      std::string out = tmp_ + "/out";
-      if (chromium.empty())
-        ::execl(SHOT_BINARY, SHOT_BINARY, "capture", url.c_str(), "-o", out.c_str(), "--tabs", "1",
-                static_cast<char*>(nullptr));
-      else
-        ::execl(SHOT_BINARY, SHOT_BINARY, "capture", url.c_str(), "-o", out.c_str(), "--tabs", "1",
-                "--chromium", chromium.c_str(), static_cast<char*>(nullptr));
+      ::execv(SHOT_BINARY, argv.data());
       ::_exit(127);
     }
     return pid;
