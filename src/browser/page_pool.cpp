@@ -14,7 +14,8 @@ PagePool::PagePool(Executor executor, PoolOptions options)
     : executor_(executor),
       options_(std::move(options)),
       slots_(executor, static_cast<std::size_t>(std::max(1, options_.tabs))),
-      launch_lock_(executor, 1) {
+      launch_lock_(executor, 1),
+      parked_timer_(executor) {
   // One reused tab is one browser context; more take turns and would only
   // throw away each other's spare renderer (a new process per capture).
   options_.chromium.spare_renderer =
@@ -30,6 +31,7 @@ void PagePool::shutdown() {
   *alive_token_ = false;
   ready_.clear();
   parked_.clear();
+  parked_timer_.cancel();
   browser_.reset();
 }
 
@@ -205,18 +207,19 @@ void PagePool::prepare(std::unique_ptr<Tab> tab) {
 
 void PagePool::park(std::unique_ptr<Tab> tab) {
   parked_.push_back(std::move(tab));
+  if (parked_.size() > 1) return;  // the timer runs for the first
   // The last page stays loaded until its reset: not for long, lull or not.
+  parked_timer_.expires_after(kMaxParked);
+  // Cancelled when a lull comes first; a wait that ended just before the
+  // pool went away is told by the token.
   std::weak_ptr<bool> token = alive_token_;
-  asio::co_spawn(
-      executor_,
-      [this, token]() -> Task<void> {
-        co_await sleep_for(kMaxParked);
-        if (!token.expired() && *token.lock()) lull();
-      },
-      asio::detached);
+  parked_timer_.async_wait([this, token](boost::system::error_code ec) {
+    if (!ec && !token.expired() && *token.lock()) lull();
+  });
 }
 
 void PagePool::lull() {
+  parked_timer_.cancel();
   while (!parked_.empty()) {
     auto tab = std::move(parked_.front());
     parked_.pop_front();

@@ -128,6 +128,7 @@ class PagePool {
   std::shared_ptr<Browser> browser_;
   std::deque<ReadyTab> ready_;
   std::deque<std::unique_ptr<Tab>> parked_;
+  asio::steady_timer parked_timer_;  // runs while tabs are parked: kMaxParked after the first
   int preparing_ = 0;
   std::vector<asio::steady_timer*> prepared_waiters_;
   int busy_ = 0;
