@@ -80,18 +80,25 @@ class ProcessTest : public ::testing::Test {
     return false;
   }
 
+  // Starts shot on a page that never finishes, sends it `signal` once its
+  // browser runs, and reaps it.
+  void signal_shot_mid_capture(int signal, const std::string& chromium = "") {
+    pid_t pid = start_shot(server_.url("/slow"), chromium);
+    ASSERT_TRUE(wait_for_chromium());
+    ::kill(pid, signal);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  }
+
   // SIGKILL of shot mid-capture: its browser goes too, and the next shot removes
   // the profile the killed one could not.
   void expect_sigkill_takes_chromium_down(const std::string& chromium = "") {
-    pid_t pid = start_shot(server_.url("/slow"), chromium);
-    ASSERT_TRUE(wait_for_chromium());
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_NO_FATAL_FAILURE(signal_shot_mid_capture(SIGKILL, chromium));
     // The browser dies with its parent (PR_SET_PDEATHSIG); its children follow it.
     EXPECT_TRUE(wait_until_gone(tmp_ + "/shot-chromium-", Millis(10000)));
 
     ASSERT_TRUE(profile_dirs_left());
+    int status = 0;
     pid_t next = start_shot(server_.url("/"), chromium);
     ASSERT_EQ(::waitpid(next, &status, 0), next);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -124,11 +131,7 @@ TEST_F(ProcessTest, NormalExitLeavesNoChromium) {
 }
 
 TEST_F(ProcessTest, SigtermLeavesNoChromium) {
-  pid_t pid = start_shot(server_.url("/slow"));
-  ASSERT_TRUE(wait_for_chromium());
-  ::kill(pid, SIGTERM);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_NO_FATAL_FAILURE(signal_shot_mid_capture(SIGTERM));
   EXPECT_TRUE(wait_until_gone(tmp_ + "/shot-chromium-", Millis(5000)));
   EXPECT_FALSE(profile_dirs_left());
 }
