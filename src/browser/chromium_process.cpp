@@ -52,7 +52,7 @@ std::vector<std::string> base_flags(const ChromiumOptions& o,
                   "PaintHolding,DestroyProfileOnBrowserClose,BackForwardCache,"
                   // A navigation within a site (every capture and every reset's
                   // about:blank in a reused tab) keeps the frame's host instead
-                  // of building a new one: -15-25 % CPU per picture, +17-50 %
+                  // of building a new one: -10-25 % CPU per picture, +15-30 %
                   // shots/s (docs/performance.md, session 16).
                   "RenderDocument,"
                   // The address bar's pop-up, a web page in a renderer of its
